@@ -1,0 +1,1 @@
+"""The ``engagement`` command line for operators."""

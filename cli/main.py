@@ -1,0 +1,93 @@
+"""``engagement``: migrate, create communities and keys, and the rest."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import click
+
+from domain.apikeys import create_api_key
+from domain.communities import create_community, get_community
+from domain.db import close_database, migrate_database, open_database
+from domain.errors import DomainError
+from domain.models import Role
+
+
+def run(work: Callable[[], Awaitable[Any]], *, migrate: bool = False) -> Any:
+    """Run ``work`` with the database open, reporting domain errors plainly."""
+
+    async def main() -> Any:
+        if migrate:
+            await migrate_database()
+        await open_database()
+        try:
+            return await work()
+        finally:
+            await close_database()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as error:
+        raise click.ClickException(f"{error.field}: {error.message}") from None
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
+def main(verbose: bool) -> None:
+    """Community engagement: how much of your customer base your community reaches."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
+
+
+@main.command()
+def migrate() -> None:
+    """Apply the committed database migrations."""
+    asyncio.run(migrate_database())
+    click.echo("database is up to date")
+
+
+@main.group()
+def community() -> None:
+    """Manage communities."""
+
+
+@community.command("create")
+@click.argument("name")
+@click.option("--timezone", default="UTC", show_default=True, help="IANA reporting time zone.")
+@click.option("--lurker-threshold", default=0, show_default=True, type=int)
+def community_create(name: str, timezone: str, lurker_threshold: int) -> None:
+    """Create a community and print its id and first admin key."""
+
+    async def work() -> tuple[int, str]:
+        created = await create_community(name, timezone, lurker_threshold)
+        issued = await create_api_key(created.id, Role.ADMIN, "first admin key")
+        return created.id, issued.secret
+
+    community_id, secret = run(work, migrate=True)
+    click.echo(f"community id: {community_id}")
+    click.echo(f"admin key (shown once): {secret}")
+
+
+@main.group()
+def apikey() -> None:
+    """Manage API keys."""
+
+
+@apikey.command("create")
+@click.option("--community", "community_id", required=True, type=int)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", default="", help="A label to recognise the key by.")
+def apikey_create(community_id: int, role: str, name: str) -> None:
+    """Issue an API key and print it once."""
+
+    async def work() -> str:
+        await get_community(community_id)
+        return (await create_api_key(community_id, role, name)).secret
+
+    click.echo(f"{role} key (shown once): {run(work)}")

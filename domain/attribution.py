@@ -1,0 +1,41 @@
+"""Retroactive enrichment: credit members' whole history to their current company."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+from tortoise.transactions import in_transaction
+
+from domain.rollups import reattribute
+
+log = logging.getLogger(__name__)
+
+# Members re-attributed per transaction: bounds memory and lock time.
+BATCH = 500
+
+
+async def reattribute_members(community_id: int, member_ids: Sequence[int]) -> int:
+    """Move the rollups of ``member_ids`` to their current companies.
+
+    Idempotent and safe to run concurrently; returns the month rows moved.
+    """
+    started = time.perf_counter()
+    moved = 0
+    ordered = sorted(set(member_ids))
+    for start in range(0, len(ordered), BATCH):
+        async with in_transaction() as conn:
+            moved += await reattribute(
+                conn, community_id, ordered[start : start + BATCH]
+            )
+    log.info(
+        "attribution.done",
+        extra={
+            "community": community_id,
+            "members": len(ordered),
+            "rows_moved": moved,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    return moved

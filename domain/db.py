@@ -1,0 +1,90 @@
+"""Database configuration and the few helpers the raw SQL needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.migrations.api import migrate
+
+from domain.settings import load_settings
+
+APP = "engagement"
+
+
+def tortoise_config(database_url: str | None = None) -> dict[str, Any]:
+    """The Tortoise configuration for ``database_url`` (default: the settings')."""
+    url = database_url or load_settings().database_url
+    return {
+        "connections": {"default": url},
+        "apps": {
+            APP: {
+                "models": ["domain.models"],
+                "migrations": "domain.migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# What ``tortoise makemigrations`` reads (see ``[tool.tortoise]``).
+TORTOISE_ORM = tortoise_config()
+
+
+async def open_database(database_url: str | None = None) -> None:
+    """Open the connections for this process.
+
+    The global fallback makes them reachable from every task: request handlers,
+    queued jobs and tests all run in tasks other than the one that opened them.
+    """
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+
+
+async def migrate_database(database_url: str | None = None) -> None:
+    """Apply every committed migration that the database has not seen yet."""
+    await migrate(config=tortoise_config(database_url))
+    await Tortoise.close_connections()
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()
+
+
+def connection() -> BaseDBAsyncClient:
+    return connections.get("default")
+
+
+def is_postgres(conn: BaseDBAsyncClient | None = None) -> bool:
+    conn = conn or connection()
+    return conn.capabilities.dialect == "postgres"
+
+
+def placeholders(sql: str, conn: BaseDBAsyncClient) -> str:
+    """Rewrite ``?`` placeholders as ``$1, $2, ...`` for PostgreSQL."""
+    if not is_postgres(conn):
+        return sql
+    parts = sql.split("?")
+    out = [parts[0]]
+    for index, part in enumerate(parts[1:], start=1):
+        out.append(f"${index}{part}")
+    return "".join(out)
+
+
+async def fetch(
+    sql: str, values: Sequence[Any] = (), conn: BaseDBAsyncClient | None = None
+) -> list[dict[str, Any]]:
+    """Run a raw query written with ``?`` placeholders and return its rows."""
+    conn = conn or connection()
+    return await conn.execute_query_dict(placeholders(sql, conn), list(values))
+
+
+async def execute(
+    sql: str, values: Sequence[Any] = (), conn: BaseDBAsyncClient | None = None
+) -> int:
+    conn = conn or connection()
+    count, _ = await conn.execute_query(placeholders(sql, conn), list(values))
+    return count

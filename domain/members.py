@@ -1,0 +1,131 @@
+"""Members and their link to a company.
+
+A link change is a cheap write on the member row. Crediting the member's
+stored history to the new company is ``domain.attribution``'s job, which a
+worker runs after the link has committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from domain.db import fetch
+from domain.errors import DomainError, NotFound
+from domain.models import LinkSource, Member
+from domain.sql import in_list, insert_ignoring_duplicates
+
+MAX_EXTERNAL_ID = 255
+
+
+def check_external_id(value: str, field: str = "externalId") -> str:
+    text = (value or "").strip()
+    if not text:
+        raise DomainError(field, "must not be empty")
+    if len(text) > MAX_EXTERNAL_ID:
+        raise DomainError(field, f"must be at most {MAX_EXTERNAL_ID} characters")
+    return text
+
+
+async def get_member(community_id: int, external_id: str) -> Member | None:
+    return await Member.get_or_none(community_id=community_id, external_id=external_id)
+
+
+async def resolve_members(
+    conn: BaseDBAsyncClient, community_id: int, external_ids: Iterable[str]
+) -> dict[str, int]:
+    """The member id of each external id, creating members seen for the first time."""
+    wanted = sorted(set(external_ids))
+    if not wanted:
+        return {}
+    now = datetime.now(UTC)
+    await insert_ignoring_duplicates(
+        conn,
+        "member",
+        [
+            ("community_id", "int"),
+            ("external_id", "text"),
+            ("link_version", "int"),
+            ("attributed_version", "int"),
+            ("traits", "jsonb"),
+            ("created_at", "timestamptz"),
+        ],
+        [[community_id, external_id, 0, 0, "{}", now] for external_id in wanted],
+        conflict="community_id, external_id",
+        returning="id",
+    )
+    condition, values = in_list("external_id", wanted, conn)
+    rows = await fetch(
+        f"SELECT id, external_id FROM member WHERE community_id = ? AND {condition}",
+        [community_id, *values],
+        conn,
+    )
+    return {row["external_id"]: row["id"] for row in rows}
+
+
+@dataclass(frozen=True)
+class LinkChange:
+    """The member after a link request, and whether its company changed."""
+
+    member: Member
+    changed: bool
+
+
+async def link_member(
+    community_id: int,
+    external_id: str,
+    company_id: int | None,
+    source: LinkSource = LinkSource.MANUAL,
+) -> LinkChange:
+    """Point a member at a company (or at none), creating the member if new.
+
+    A manual link is never replaced by an automatic one.
+    """
+    external_id = check_external_id(external_id)
+    async with in_transaction() as conn:
+        ids = await resolve_members(conn, community_id, [external_id])
+        member = (
+            await Member.select_for_update().using_db(conn).get(id=ids[external_id])
+        )
+        if _keeps_manual_link(member, source):
+            return LinkChange(member, changed=False)
+
+        changed = member.company_id != company_id  # type: ignore[attr-defined]
+        member.company_id = company_id  # type: ignore[attr-defined]
+        member.link_source = source if company_id is not None else None
+        member.linked_at = datetime.now(UTC) if company_id is not None else None
+        if changed:
+            member.link_version += 1
+        await member.save(using_db=conn)
+    return LinkChange(member, changed)
+
+
+def _keeps_manual_link(member: Member, source: LinkSource) -> bool:
+    return (
+        source is not LinkSource.MANUAL
+        and member.link_source is LinkSource.MANUAL
+        and member.company_id is not None  # type: ignore[attr-defined]
+    )
+
+
+async def unlink_member(community_id: int, external_id: str) -> LinkChange:
+    """Detach a member from its company; its history leaves the company too."""
+    external_id = check_external_id(external_id)
+    member = await get_member(community_id, external_id)
+    if member is None:
+        raise NotFound("externalId", "member")
+    return await link_member(community_id, external_id, None, LinkSource.MANUAL)
+
+
+async def pending_attribution(community_id: int) -> list[int]:
+    """Members whose link changed after their history was last credited."""
+    rows = await fetch(
+        "SELECT id FROM member WHERE community_id = ? AND attributed_version <> link_version"
+        " ORDER BY id",
+        [community_id],
+    )
+    return [row["id"] for row in rows]

@@ -1,0 +1,100 @@
+"""The test database: SQLite by default, PostgreSQL when TEST_POSTGRES_URL names one.
+
+Tortoise binds its models to one backend per process, so each backend gets a
+run of its own; ``.ci/run`` makes both. A PostgreSQL that cannot be reached
+fails the run, it never skips it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from domain.db import close_database, connection, migrate_database, open_database
+from domain.rebuild import ROLLUP_TABLES
+
+TABLES = (
+    *ROLLUP_TABLES,
+    "page_view",
+    "contribution",
+    "api_key",
+    "member",
+    "customer_period",
+    "company_domain",
+    "company",
+    "community",
+)
+
+
+def backend() -> str:
+    return "postgres" if os.environ.get("TEST_POSTGRES_URL") else "sqlite"
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests reach nothing but this machine."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else None
+        if host is not None and not _is_loopback(str(host)):
+            raise OSError(f"tests may only connect to loopback, not {host}")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    yield
+
+
+def _is_loopback(host: str) -> bool:
+    return host in {"localhost", "::1"} or host.startswith("127.")
+
+
+async def _fresh_postgres(base_url: str) -> tuple[str, str]:
+    name = f"engagement_test_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(base_url.replace("postgres://", "postgresql://", 1))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return base_url.rsplit("/", 1)[0] + f"/{name}", name
+
+
+async def _drop_postgres(base_url: str, name: str) -> None:
+    admin = await asyncpg.connect(base_url.replace("postgres://", "postgresql://", 1))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A migrated, empty database of one backend, open for the whole session."""
+    if backend() == "sqlite":
+        url = f"sqlite://{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        created = None
+    else:
+        base = os.environ["TEST_POSTGRES_URL"]
+        url, created = await _fresh_postgres(base)
+    await migrate_database(url)
+    await open_database(url)
+    try:
+        yield backend()
+    finally:
+        await close_database()
+        if created:
+            await _drop_postgres(os.environ["TEST_POSTGRES_URL"], created)
+
+
+@pytest.fixture
+async def db(database: str) -> AsyncIterator[str]:
+    """The session's database, emptied after each test."""
+    yield database
+    conn = connection()
+    for table in TABLES:
+        await conn.execute_query(f"DELETE FROM {table}")
