@@ -52,6 +52,19 @@ def migrate() -> None:
     click.echo("database is up to date")
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the GraphQL API (and GraphiQL outside production)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    asyncio.run(migrate_database())
+    uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=False)
+
+
 @main.group()
 def community() -> None:
     """Manage communities."""

@@ -7,7 +7,7 @@ worker runs after the link has committed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from domain.db import fetch
 from domain.errors import DomainError, NotFound
-from domain.models import LinkSource, Member
+from domain.models import Company, LinkSource, Member
 from domain.sql import in_list, insert_ignoring_duplicates
 
 MAX_EXTERNAL_ID = 255
@@ -74,6 +74,11 @@ class LinkChange:
     member: Member
     changed: bool
 
+    @property
+    def needs_attribution(self) -> bool:
+        """The member's history is not yet credited as its current link says."""
+        return self.member.attributed_version != self.member.link_version
+
 
 async def link_member(
     community_id: int,
@@ -85,22 +90,55 @@ async def link_member(
 
     A manual link is never replaced by an automatic one.
     """
-    external_id = check_external_id(external_id)
-    async with in_transaction() as conn:
-        ids = await resolve_members(conn, community_id, [external_id])
-        member = (
-            await Member.select_for_update().using_db(conn).get(id=ids[external_id])
-        )
-        if _keeps_manual_link(member, source):
-            return LinkChange(member, changed=False)
+    changes = await link_members(community_id, [(external_id, company_id)], source)
+    return changes[0]
 
-        changed = member.company_id != company_id  # type: ignore[attr-defined]
-        member.company_id = company_id  # type: ignore[attr-defined]
-        member.link_source = source if company_id is not None else None
-        member.linked_at = datetime.now(UTC) if company_id is not None else None
-        if changed:
-            member.link_version += 1
-        await member.save(using_db=conn)
+
+async def link_members(
+    community_id: int,
+    links: Sequence[tuple[str, int | None]],
+    source: LinkSource = LinkSource.MANUAL,
+) -> list[LinkChange]:
+    """Apply many links in one transaction: all of them, or none on bad input."""
+    cleaned = [
+        (check_external_id(external_id, f"links[{index}].externalId"), company_id)
+        for index, (external_id, company_id) in enumerate(links)
+    ]
+    await _check_companies(community_id, {c for _, c in cleaned if c is not None})
+
+    async with in_transaction() as conn:
+        ids = await resolve_members(conn, community_id, [e for e, _ in cleaned])
+        members = await Member.filter(id__in=list(ids.values())).select_for_update().using_db(conn)
+        by_id = {member.id: member for member in members}
+        changes = []
+        for external_id, company_id in cleaned:
+            member = by_id[ids[external_id]]
+            changes.append(await _apply_link(conn, member, company_id, source))
+    return changes
+
+
+async def _check_companies(community_id: int, company_ids: set[int]) -> None:
+    """Every company must be this community's: another's is simply not found."""
+    if not company_ids:
+        return
+    found = await Company.filter(community_id=community_id, id__in=list(company_ids)).count()
+    if found != len(company_ids):
+        raise NotFound("companyId", "company")
+
+
+async def _apply_link(
+    conn: BaseDBAsyncClient, member: Member, company_id: int | None, source: LinkSource
+) -> LinkChange:
+    if _keeps_manual_link(member, source):
+        return LinkChange(member, changed=False)
+
+    changed = member.company_id != company_id  # type: ignore[attr-defined]
+    member.company_id = company_id  # type: ignore[attr-defined]
+    member.link_source = source if company_id is not None else None
+    member.linked_at = datetime.now(UTC) if company_id is not None else None
+    if changed:
+        member.link_version += 1
+    await member.save(using_db=conn)
     return LinkChange(member, changed)
 
 

@@ -108,6 +108,33 @@ class CustomerPeriod(Model):
         indexes = (("community_id", "company_id"),)
 
 
+class CompanyStatusChange(Model):
+    """A company's CRM status from ``effective_at`` on, as imported.
+
+    ``effective_at`` null: held since before any record. These rows are the
+    source of truth from which the company's customer periods are derived.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    community: fields.ForeignKeyRelation[Community] = fields.ForeignKeyField(
+        "engagement.Community",
+        related_name="company_status_changes",
+        on_delete=fields.CASCADE,
+    )
+    company: fields.ForeignKeyRelation[Company] = fields.ForeignKeyField(
+        "engagement.Company", related_name="status_changes", on_delete=fields.CASCADE
+    )
+    effective_at = fields.DatetimeField(null=True)
+    is_customer = fields.BooleanField()
+    # The CRM's word for the status, lowercased: "customer", "churned", ...
+    status = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "company_status_change"
+        indexes = (("company_id", "effective_at"),)
+
+
 class Member(Model):
     id = fields.BigIntField(primary_key=True)
     community: fields.ForeignKeyRelation[Community] = fields.ForeignKeyField(
@@ -256,3 +283,35 @@ class CommunityDayRollup(Model):
     class Meta:
         table = "community_day_rollup"
         unique_together = (("community_id", "day"),)
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Job(Model):
+    """Long work (enrichment, a CRM sync, an import) and how it is going."""
+
+    id = fields.CharField(max_length=32, primary_key=True)
+    community: fields.ForeignKeyRelation[Community] = fields.ForeignKeyField(
+        "engagement.Community", related_name="jobs", on_delete=fields.CASCADE
+    )
+    kind = fields.CharField(max_length=64)
+    status = fields.CharEnumField(JobStatus, max_length=16, default=JobStatus.QUEUED)
+    # Set while queued: a second request for the same work joins this job.
+    dedupe_key = fields.CharField(max_length=255, null=True, unique=True)
+    arguments = fields.JSONField(default=dict)
+    progress = fields.FloatField(default=0.0)
+    error = fields.TextField(null=True)
+    result = fields.JSONField(null=True)
+    attempts = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    started_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "job"
+        indexes = (("community_id", "created_at"),)

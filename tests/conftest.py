@@ -22,10 +22,12 @@ TABLES = (
     *ROLLUP_TABLES,
     "page_view",
     "contribution",
+    "job",
     "api_key",
     "member",
     "customer_period",
     "company_domain",
+    "company_status_change",
     "company",
     "community",
 )

@@ -1,0 +1,1 @@
+"""HTTP and GraphQL in front of the domain: no rules live here."""

@@ -1,0 +1,332 @@
+"""The write side of the schema. Bad input comes back as ``userErrors``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from api.context import CanIntegrate, IsAdmin, context_of
+from api.errors import UserError, user_error
+from api.queries import ApiKey, Community, community_of
+from api.types import Job, Member
+from domain import activity
+from domain.apikeys import create_api_key, revoke_api_key
+from domain.communities import update_community_settings
+from domain.companies import find_company_by_crm_id, find_company_by_domain, get_company
+from domain.errors import DomainError
+from domain.members import LinkChange, link_members, unlink_member
+from domain.models import ContributionKind as Kind
+from domain.models import Role as RoleValue
+from domain.models import Job as JobRow
+from workers.queue import enqueue
+
+MAX_BATCH = 1000
+
+
+@strawberry.input(description="Link one member to one company, named in exactly one way.")
+class LinkMemberInput:
+    external_id: str = strawberry.field(description="The community platform's user id.")
+    company_id: strawberry.ID | None = strawberry.field(
+        default=None, description="This service's company id."
+    )
+    crm_id: str | None = strawberry.field(
+        default=None, description="The CRM id; Salesforce ids in 15 or 18 characters."
+    )
+    domain: str | None = strawberry.field(default=None, description="A web domain of the company.")
+
+
+@strawberry.type(description="The member after the link, and the enrichment job.")
+class LinkMemberPayload:
+    member: Member | None = strawberry.field(description="The member, linked.")
+    job: Job | None = strawberry.field(
+        description="Re-attributes the member's history; null when nothing changed."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Refused inputs; empty on success.")
+
+
+@strawberry.input(description="Detach a member from its company.")
+class UnlinkMemberInput:
+    external_id: str = strawberry.field(description="The community platform's user id.")
+
+
+@strawberry.input(description="Up to 1,000 links, applied all together or not at all.")
+class LinkMembersInput:
+    links: list[LinkMemberInput] = strawberry.field(description="The links to apply.")
+
+
+@strawberry.type(description="How many links changed, and the enrichment job.")
+class LinkMembersPayload:
+    changed: int = strawberry.field(description="Members whose company changed.")
+    job: Job | None = strawberry.field(description="Re-attributes their history.")
+    user_errors: list[UserError] = strawberry.field(description="Refused inputs; empty on success.")
+
+
+@strawberry.input(description="One page view.")
+class PageViewInput:
+    message_id: str = strawberry.field(description="Unique per community; a resend is ignored.")
+    occurred_at: datetime = strawberry.field(description="When, with a UTC offset.")
+    path: str = strawberry.field(description="The page's path.")
+    member_external_id: str | None = strawberry.field(
+        default=None, description="The viewing member; a new id creates the member."
+    )
+    anonymous_id: str | None = strawberry.field(
+        default=None, description="Set instead of a member for an anonymous view."
+    )
+    title: str | None = strawberry.field(default=None, description="The page's title.")
+    url: str | None = strawberry.field(default=None, description="The page's full URL.")
+
+
+@strawberry.input(description="Up to 1,000 page views, stored together or not at all.")
+class RecordPageViewsInput:
+    page_views: list[PageViewInput] = strawberry.field(description="The page views.")
+
+
+@strawberry.type(description="What a recording stored.")
+class RecordActivityPayload:
+    stored: int = strawberry.field(description="New rows stored.")
+    duplicates: int = strawberry.field(description="Rows skipped as already stored.")
+    user_errors: list[UserError] = strawberry.field(description="Refused inputs; empty on success.")
+
+
+@strawberry.enum(description="Kinds of contribution.")
+class ContributionKind(Enum):
+    TOPIC = "topic"
+    REPLY = "reply"
+    REACTION = "reaction"
+    SOLUTION = "solution"
+    IDEA = "idea"
+
+
+@strawberry.input(description="One contribution.")
+class ContributionInput:
+    message_id: str = strawberry.field(description="Unique per community; a resend is ignored.")
+    occurred_at: datetime = strawberry.field(description="When, with a UTC offset.")
+    member_external_id: str = strawberry.field(description="The contributing member.")
+    kind: ContributionKind = strawberry.field(description="What was contributed.")
+
+
+@strawberry.input(description="Up to 1,000 contributions, stored together or not at all.")
+class RecordContributionsInput:
+    contributions: list[ContributionInput] = strawberry.field(description="The contributions.")
+
+
+@strawberry.input(description="New community settings; omitted ones stay.")
+class UpdateCommunitySettingsInput:
+    timezone: str | None = strawberry.field(default=None, description="An IANA time zone.")
+    lurker_threshold: int | None = strawberry.field(
+        default=None, description="Page views above which a silent customer is a lurker."
+    )
+
+
+@strawberry.type(description="The community after the change.")
+class UpdateCommunitySettingsPayload:
+    community: Community | None = strawberry.field(description="The community.")
+    user_errors: list[UserError] = strawberry.field(description="Refused inputs; empty on success.")
+
+
+@strawberry.enum(description="What a key may do.")
+class Role(Enum):
+    VIEWER = "viewer"
+    INTEGRATION = "integration"
+    ADMIN = "admin"
+
+
+@strawberry.input(description="A new API key.")
+class CreateApiKeyInput:
+    role: Role = strawberry.field(description="What the key may do.")
+    name: str = strawberry.field(default="", description="A label to recognise the key by.")
+
+
+@strawberry.type(description="The new key; its secret is shown here once.")
+class CreateApiKeyPayload:
+    api_key: ApiKey | None = strawberry.field(description="The key, without its secret.")
+    secret: str | None = strawberry.field(description="The key itself. Store it now.")
+    user_errors: list[UserError] = strawberry.field(description="Refused inputs; empty on success.")
+
+
+@strawberry.input(description="The key to revoke.")
+class RevokeApiKeyInput:
+    id: strawberry.ID = strawberry.field(description="The key's id.")
+
+
+@strawberry.type(description="The key after revocation.")
+class RevokeApiKeyPayload:
+    api_key: ApiKey | None = strawberry.field(description="The revoked key.")
+    user_errors: list[UserError] = strawberry.field(description="Refused inputs; empty on success.")
+
+
+async def _target(community_id: int, link: LinkMemberInput, prefix: str) -> int:
+    """The company id a link names, in exactly one way."""
+    named = [v for v in (link.company_id, link.crm_id, link.domain) if v is not None]
+    if len(named) != 1:
+        raise DomainError(f"{prefix}companyId", "name the company by exactly one of"
+                          " companyId, crmId or domain")
+    if link.company_id is not None:
+        return (await get_company(community_id, link.company_id, f"{prefix}companyId")).id
+    if link.crm_id is not None:
+        return (await find_company_by_crm_id(community_id, link.crm_id, f"{prefix}crmId")).id
+    return (await find_company_by_domain(community_id, link.domain or "", f"{prefix}domain")).id
+
+
+async def _enrich(community_id: int, changes: list[LinkChange]) -> JobRow | None:
+    """Queue the re-attribution of members whose history no longer matches their link."""
+    member_ids = sorted({c.member.id for c in changes if c.needs_attribution})
+    if not member_ids:
+        return None
+    dedupe = f"enrich:{community_id}:{member_ids[0]}" if len(member_ids) == 1 else None
+    return await enqueue(
+        community_id, "enrich_members",
+        {"community_id": community_id, "member_ids": member_ids}, dedupe,
+    )
+
+
+@strawberry.type(description="Everything integrations and admins change.")
+class Mutation:
+    @strawberry.mutation(
+        description="Link a member to a company; all the member's history follows.",
+        permission_classes=[CanIntegrate],
+    )
+    async def link_member(self, info: strawberry.Info, input: LinkMemberInput) -> LinkMemberPayload:
+        community_id = context_of(info).community.id
+        try:
+            company_id = await _target(community_id, input, "")
+            [change] = await link_members(community_id, [(input.external_id, company_id)])
+        except DomainError as error:
+            return LinkMemberPayload(member=None, job=None, user_errors=[user_error(error)])
+        job = await _enrich(community_id, [change])
+        return LinkMemberPayload(
+            member=Member.of(change.member), job=Job.of(job) if job else None, user_errors=[]
+        )
+
+    @strawberry.mutation(
+        description="Detach a member from its company; its history leaves with it.",
+        permission_classes=[CanIntegrate],
+    )
+    async def unlink_member(
+        self, info: strawberry.Info, input: UnlinkMemberInput
+    ) -> LinkMemberPayload:
+        community_id = context_of(info).community.id
+        try:
+            change = await unlink_member(community_id, input.external_id)
+        except DomainError as error:
+            return LinkMemberPayload(member=None, job=None, user_errors=[user_error(error)])
+        job = await _enrich(community_id, [change])
+        return LinkMemberPayload(
+            member=Member.of(change.member), job=Job.of(job) if job else None, user_errors=[]
+        )
+
+    @strawberry.mutation(
+        description="Apply up to 1,000 links at once.", permission_classes=[CanIntegrate]
+    )
+    async def link_members(
+        self, info: strawberry.Info, input: LinkMembersInput
+    ) -> LinkMembersPayload:
+        community_id = context_of(info).community.id
+        if not 1 <= len(input.links) <= MAX_BATCH:
+            error = DomainError("links", f"send between 1 and {MAX_BATCH} links")
+            return LinkMembersPayload(changed=0, job=None, user_errors=[user_error(error)])
+        errors, pairs = [], []
+        for index, link in enumerate(input.links):
+            try:
+                pairs.append((link.external_id, await _target(community_id, link, f"links[{index}].")))
+            except DomainError as error:
+                errors.append(user_error(error))
+        if not errors:
+            try:
+                changes = await link_members(community_id, pairs)
+            except DomainError as error:
+                errors.append(user_error(error))
+        if errors:
+            return LinkMembersPayload(changed=0, job=None, user_errors=errors)
+        job = await _enrich(community_id, changes)
+        return LinkMembersPayload(
+            changed=sum(c.changed for c in changes), job=Job.of(job) if job else None,
+            user_errors=[],
+        )
+
+    @strawberry.mutation(
+        description="Record up to 1,000 page views; for volume use the ingestion endpoint.",
+        permission_classes=[CanIntegrate],
+    )
+    async def record_page_views(
+        self, info: strawberry.Info, input: RecordPageViewsInput
+    ) -> RecordActivityPayload:
+        if not 1 <= len(input.page_views) <= MAX_BATCH:
+            error = DomainError("pageViews", f"send between 1 and {MAX_BATCH} page views")
+            return RecordActivityPayload(stored=0, duplicates=0, user_errors=[user_error(error)])
+        items = [
+            activity.PageViewInput(
+                message_id=v.message_id, occurred_at=v.occurred_at, path=v.path,
+                member_external_id=v.member_external_id, anonymous_id=v.anonymous_id,
+                title=v.title, url=v.url,
+            )
+            for v in input.page_views
+        ]
+        result = await activity.record_page_views(context_of(info).community, items)
+        return _activity_payload(result, "pageViews")
+
+    @strawberry.mutation(
+        description="Record up to 1,000 contributions.", permission_classes=[CanIntegrate]
+    )
+    async def record_contributions(
+        self, info: strawberry.Info, input: RecordContributionsInput
+    ) -> RecordActivityPayload:
+        if not 1 <= len(input.contributions) <= MAX_BATCH:
+            error = DomainError("contributions", f"send between 1 and {MAX_BATCH} contributions")
+            return RecordActivityPayload(stored=0, duplicates=0, user_errors=[user_error(error)])
+        items = [
+            activity.ContributionInput(
+                message_id=c.message_id, occurred_at=c.occurred_at,
+                member_external_id=c.member_external_id, kind=Kind(c.kind.value),
+            )
+            for c in input.contributions
+        ]
+        result = await activity.record_contributions(context_of(info).community, items)
+        return _activity_payload(result, "contributions")
+
+    @strawberry.mutation(
+        description="Change the time zone (re-cuts every day and month) or lurker threshold.",
+        permission_classes=[IsAdmin],
+    )
+    async def update_community_settings(
+        self, info: strawberry.Info, input: UpdateCommunitySettingsInput
+    ) -> UpdateCommunitySettingsPayload:
+        context = context_of(info)
+        try:
+            await update_community_settings(
+                context.community, input.timezone, input.lurker_threshold
+            )
+        except DomainError as error:
+            await context.community.refresh_from_db()
+            return UpdateCommunitySettingsPayload(community=None, user_errors=[user_error(error)])
+        return UpdateCommunitySettingsPayload(community=community_of(info), user_errors=[])
+
+    @strawberry.mutation(description="Issue an API key.", permission_classes=[IsAdmin])
+    async def create_api_key(
+        self, info: strawberry.Info, input: CreateApiKeyInput
+    ) -> CreateApiKeyPayload:
+        community_id = context_of(info).community.id
+        issued = await create_api_key(community_id, RoleValue(input.role.value), input.name)
+        return CreateApiKeyPayload(
+            api_key=ApiKey.of(issued.record), secret=issued.secret, user_errors=[]
+        )
+
+    @strawberry.mutation(description="Revoke an API key.", permission_classes=[IsAdmin])
+    async def revoke_api_key(
+        self, info: strawberry.Info, input: RevokeApiKeyInput
+    ) -> RevokeApiKeyPayload:
+        try:
+            row = await revoke_api_key(context_of(info).community.id, input.id)
+        except DomainError as error:
+            return RevokeApiKeyPayload(api_key=None, user_errors=[user_error(error)])
+        return RevokeApiKeyPayload(api_key=ApiKey.of(row), user_errors=[])
+
+
+def _activity_payload(result: activity.RecordResult, name: str) -> RecordActivityPayload:
+    return RecordActivityPayload(
+        stored=result.stored,
+        duplicates=result.duplicates,
+        user_errors=[user_error(error, f"{name}[{index}]") for index, error in result.errors],
+    )

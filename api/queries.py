@@ -1,0 +1,222 @@
+"""The read side of the schema: every field is scoped to the caller's community."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+from api.context import CanRead, IsAdmin, context_of
+from api.errors import input_error
+from api.types import (
+    Customer,
+    CustomerConnection,
+    CustomerEdge,
+    EngagementSummary,
+    Job,
+    JobConnection,
+    Member,
+    MonthlyActivity,
+    PageInfo,
+    check_page_size,
+    id_from_cursor,
+    job_connection,
+)
+from api.scalars import Month
+from domain import customers as customer_lists
+from domain.errors import DomainError
+from domain.jobs import get_job, list_jobs
+from domain.members import get_member
+from domain.metrics import engagement_summary, monthly_activity
+from domain.models import ApiKey as ApiKeyRow
+from domain.models import Company
+
+From = Annotated[date, strawberry.argument(name="from", description="First day, included.")]
+To = Annotated[date, strawberry.argument(description="Last day, included.")]
+
+
+@strawberry.enum(description="Which customers a list holds.")
+class CustomerActivity(Enum):
+    ALL = "all"
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+@strawberry.enum(description="How a customer list is sorted.")
+class CustomerOrder(Enum):
+    NAME = "name"
+    PAGE_VIEWS = "page_views"
+    UNIQUE_VISITORS = "unique_visitors"
+    LAST_SEEN = "last_seen"
+
+
+@strawberry.type(description="The caller's community and its settings.")
+class Community:
+    id: strawberry.ID = strawberry.field(description="The community's id.")
+    name: str = strawberry.field(description="The community's name.")
+    timezone: str = strawberry.field(description="IANA zone in which days and months are cut.")
+    lurker_threshold: int = strawberry.field(
+        description="Page views above which a customer without contributions is a lurker."
+    )
+
+
+@strawberry.type(description="An API key, without its secret.")
+class ApiKey:
+    id: strawberry.ID = strawberry.field(description="The key's id.")
+    role: str = strawberry.field(description="viewer, integration or admin.")
+    name: str = strawberry.field(description="A label to recognise the key by.")
+    prefix: str = strawberry.field(description="The key's first characters.")
+    created_at: str = strawberry.field(description="When it was issued, ISO 8601.")
+    revoked_at: str | None = strawberry.field(description="When it was revoked, if it was.")
+
+    @classmethod
+    def of(cls, row: ApiKeyRow) -> ApiKey:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            role=row.role.value,
+            name=row.name,
+            prefix=row.prefix,
+            created_at=row.created_at.isoformat(),
+            revoked_at=row.revoked_at.isoformat() if row.revoked_at else None,
+        )
+
+
+def community_of(info: strawberry.Info) -> Community:
+    row = context_of(info).community
+    return Community(
+        id=strawberry.ID(str(row.id)),
+        name=row.name,
+        timezone=row.timezone,
+        lurker_threshold=row.lurker_threshold,
+    )
+
+
+@strawberry.type(description="Everything a dashboard reads.")
+class Query:
+    @strawberry.field(description="The caller's community.", permission_classes=[CanRead])
+    def community(self, info: strawberry.Info) -> Community:
+        return community_of(info)
+
+    @strawberry.field(
+        description="Active, inactive and total customers per month, both months included.",
+        permission_classes=[CanRead],
+    )
+    async def monthly_activity(
+        self,
+        info: strawberry.Info,
+        from_: Annotated[Month, strawberry.argument(name="from")],
+        to: Month,
+    ) -> list[MonthlyActivity]:
+        try:
+            months = await monthly_activity(context_of(info).community, from_, to)
+        except DomainError as error:
+            raise input_error(error) from None
+        return [MonthlyActivity.of(m) for m in months]
+
+    @strawberry.field(
+        description="Customer counts and traffic of a range of dates.",
+        permission_classes=[CanRead],
+    )
+    async def engagement_summary(self, info: strawberry.Info, from_: From, to: To) -> EngagementSummary:
+        try:
+            summary = await engagement_summary(context_of(info).community, from_, to)
+        except DomainError as error:
+            raise input_error(error) from None
+        return EngagementSummary(
+            active_customers=summary.active,
+            inactive_customers=summary.inactive,
+            total_customers=summary.total,
+            active_rate=summary.rate,
+            page_views=summary.page_views,
+            unique_visitors=summary.unique_visitors,
+            anonymous_page_views=summary.anonymous_page_views,
+            months=[MonthlyActivity.of(m) for m in summary.months],
+        )
+
+    @strawberry.field(
+        description="Companies that were customers at some time in the range. INACTIVE"
+        " lists are sorted by last seen, newest first, never seen last, then by name.",
+        permission_classes=[CanRead],
+    )
+    async def customers(
+        self,
+        info: strawberry.Info,
+        from_: From,
+        to: To,
+        activity: CustomerActivity = CustomerActivity.ALL,
+        search: str | None = None,
+        order_by: CustomerOrder | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> CustomerConnection:
+        check_page_size(first)
+        context = context_of(info)
+        try:
+            page, order = await customer_lists.list_customers(
+                context.community, from_, to,
+                activity=customer_lists.ActivityFilter(activity.value),
+                search=search,
+                order=customer_lists.CustomerOrder(order_by.value) if order_by else None,
+                limit=first,
+                after=after,
+            )
+        except DomainError as error:
+            raise input_error(error) from None
+        companies = await Company.filter(id__in=[r.company_id for r in page.rows])
+        by_id = {c.id: c for c in companies}
+        edges = [
+            CustomerEdge(cursor=page.cursor(row, order), node=Customer.of(by_id[row.company_id]))
+            for row in page.rows
+        ]
+        return CustomerConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=page.total_count,
+        )
+
+    @strawberry.field(
+        description="One company by id; null when there is none in this community.",
+        permission_classes=[CanRead],
+    )
+    async def customer(self, info: strawberry.Info, id: strawberry.ID) -> Customer | None:
+        if not str(id).isdigit():
+            return None
+        row = await context_of(info).loaders.company.load(int(id))
+        return Customer.of(row) if row else None
+
+    @strawberry.field(
+        description="One member by the community platform's user id.",
+        permission_classes=[CanRead],
+    )
+    async def member(self, info: strawberry.Info, external_id: str) -> Member | None:
+        row = await get_member(context_of(info).community.id, external_id)
+        return Member.of(row) if row else None
+
+    @strawberry.field(description="One job by id.", permission_classes=[CanRead])
+    async def job(self, info: strawberry.Info, id: strawberry.ID) -> Job | None:
+        row = await get_job(context_of(info).community.id, str(id))
+        return Job.of(row) if row else None
+
+    @strawberry.field(description="The community's jobs, newest first.", permission_classes=[CanRead])
+    async def jobs(
+        self, info: strawberry.Info, first: int = 20, after: str | None = None
+    ) -> JobConnection:
+        check_page_size(first)
+        anchor = id_from_cursor(after) if after else None
+        try:
+            rows = await list_jobs(context_of(info).community.id, first, anchor)
+        except DomainError as error:
+            raise input_error(error) from None
+        return job_connection(rows, first, after)
+
+    @strawberry.field(description="The community's API keys.", permission_classes=[IsAdmin])
+    async def api_keys(self, info: strawberry.Info) -> list[ApiKey]:
+        rows = await ApiKeyRow.filter(community_id=context_of(info).community.id).order_by("id")
+        return [ApiKey.of(row) for row in rows]

@@ -1,0 +1,1 @@
+"""Benchmarks: synthetic data, loading, and dashboard timings against DuckDB."""

@@ -1,0 +1,1 @@
+"""Queue jobs: each takes ids, makes one domain call and reports."""

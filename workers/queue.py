@@ -1,0 +1,53 @@
+"""The one place that knows how jobs are queued.
+
+With ``REDIS_URL`` set, jobs go to ARQ and a worker runs them. Without it (the
+embedded default) the same job functions run as tasks of this process, and
+their job rows move through the same states.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from domain.jobs import create_job
+from domain.models import Job
+from domain.settings import load_settings
+from workers.arq_queue import send
+from workers.runner import run_job
+
+log = logging.getLogger(__name__)
+
+_in_process: set[asyncio.Task[None]] = set()
+
+
+async def enqueue(
+    community_id: int, kind: str, arguments: dict[str, Any], dedupe_key: str | None = None
+) -> Job:
+    """Queue ``kind`` with ``arguments``; call it only after the data it needs committed."""
+    job, created = await create_job(community_id, kind, arguments, dedupe_key)
+    if not created:
+        return job
+
+    redis_url = load_settings().redis_url
+    if redis_url:
+        await send(redis_url, job.id)
+    else:
+        task = asyncio.create_task(_run_in_process(job.id))
+        _in_process.add(task)
+        task.add_done_callback(_in_process.discard)
+    return job
+
+
+async def _run_in_process(job_id: str) -> None:
+    try:
+        await run_job(job_id)
+    except Exception:
+        pass  # run_job logged it and stored the error on the job row
+
+
+async def drain() -> None:
+    """Wait for every in-process job, including ones those jobs queue."""
+    while _in_process:
+        await asyncio.gather(*list(_in_process), return_exceptions=True)
