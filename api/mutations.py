@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
@@ -23,6 +24,7 @@ from domain.models import Job as JobRow
 from workers.queue import enqueue
 
 MAX_BATCH = 1000
+_INPUT = strawberry.argument(description="What to change.")
 
 
 @strawberry.input(description="Link one member to one company, named in exactly one way.")
@@ -188,7 +190,7 @@ class Mutation:
         description="Link a member to a company; all the member's history follows.",
         permission_classes=[CanIntegrate],
     )
-    async def link_member(self, info: strawberry.Info, input: LinkMemberInput) -> LinkMemberPayload:
+    async def link_member(self, info: strawberry.Info, input: Annotated[LinkMemberInput, _INPUT]) -> LinkMemberPayload:
         community_id = context_of(info).community.id
         try:
             company_id = await _target(community_id, input, "")
@@ -205,7 +207,7 @@ class Mutation:
         permission_classes=[CanIntegrate],
     )
     async def unlink_member(
-        self, info: strawberry.Info, input: UnlinkMemberInput
+        self, info: strawberry.Info, input: Annotated[UnlinkMemberInput, _INPUT]
     ) -> LinkMemberPayload:
         community_id = context_of(info).community.id
         try:
@@ -221,7 +223,7 @@ class Mutation:
         description="Apply up to 1,000 links at once.", permission_classes=[CanIntegrate]
     )
     async def link_members(
-        self, info: strawberry.Info, input: LinkMembersInput
+        self, info: strawberry.Info, input: Annotated[LinkMembersInput, _INPUT]
     ) -> LinkMembersPayload:
         community_id = context_of(info).community.id
         if not 1 <= len(input.links) <= MAX_BATCH:
@@ -251,7 +253,7 @@ class Mutation:
         permission_classes=[CanIntegrate],
     )
     async def record_page_views(
-        self, info: strawberry.Info, input: RecordPageViewsInput
+        self, info: strawberry.Info, input: Annotated[RecordPageViewsInput, _INPUT]
     ) -> RecordActivityPayload:
         if not 1 <= len(input.page_views) <= MAX_BATCH:
             error = DomainError("pageViews", f"send between 1 and {MAX_BATCH} page views")
@@ -271,7 +273,7 @@ class Mutation:
         description="Record up to 1,000 contributions.", permission_classes=[CanIntegrate]
     )
     async def record_contributions(
-        self, info: strawberry.Info, input: RecordContributionsInput
+        self, info: strawberry.Info, input: Annotated[RecordContributionsInput, _INPUT]
     ) -> RecordActivityPayload:
         if not 1 <= len(input.contributions) <= MAX_BATCH:
             error = DomainError("contributions", f"send between 1 and {MAX_BATCH} contributions")
@@ -291,7 +293,7 @@ class Mutation:
         permission_classes=[IsAdmin],
     )
     async def update_community_settings(
-        self, info: strawberry.Info, input: UpdateCommunitySettingsInput
+        self, info: strawberry.Info, input: Annotated[UpdateCommunitySettingsInput, _INPUT]
     ) -> UpdateCommunitySettingsPayload:
         context = context_of(info)
         try:
@@ -305,7 +307,7 @@ class Mutation:
 
     @strawberry.mutation(description="Issue an API key.", permission_classes=[IsAdmin])
     async def create_api_key(
-        self, info: strawberry.Info, input: CreateApiKeyInput
+        self, info: strawberry.Info, input: Annotated[CreateApiKeyInput, _INPUT]
     ) -> CreateApiKeyPayload:
         community_id = context_of(info).community.id
         issued = await create_api_key(community_id, RoleValue(input.role.value), input.name)
@@ -315,7 +317,7 @@ class Mutation:
 
     @strawberry.mutation(description="Revoke an API key.", permission_classes=[IsAdmin])
     async def revoke_api_key(
-        self, info: strawberry.Info, input: RevokeApiKeyInput
+        self, info: strawberry.Info, input: Annotated[RevokeApiKeyInput, _INPUT]
     ) -> RevokeApiKeyPayload:
         try:
             row = await revoke_api_key(context_of(info).community.id, input.id)

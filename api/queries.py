@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from enum import Enum
 from typing import Annotated
 
@@ -13,13 +12,17 @@ from api.errors import input_error
 from api.types import (
     Customer,
     CustomerConnection,
+    After,
     CustomerEdge,
     EngagementSummary,
+    First,
+    From,
     Job,
     JobConnection,
     Member,
     MonthlyActivity,
     PageInfo,
+    To,
     check_page_size,
     id_from_cursor,
     job_connection,
@@ -33,8 +36,10 @@ from domain.metrics import engagement_summary, monthly_activity
 from domain.models import ApiKey as ApiKeyRow
 from domain.models import Company
 
-From = Annotated[date, strawberry.argument(name="from", description="First day, included.")]
-To = Annotated[date, strawberry.argument(description="Last day, included.")]
+FromMonth = Annotated[
+    Month, strawberry.argument(name="from", description="First month, included.")
+]
+ToMonth = Annotated[Month, strawberry.argument(description="Last month, included.")]
 
 
 @strawberry.enum(description="Which customers a list holds.")
@@ -106,8 +111,8 @@ class Query:
     async def monthly_activity(
         self,
         info: strawberry.Info,
-        from_: Annotated[Month, strawberry.argument(name="from")],
-        to: Month,
+        from_: FromMonth,
+        to: ToMonth,
     ) -> list[MonthlyActivity]:
         try:
             months = await monthly_activity(context_of(info).community, from_, to)
@@ -145,11 +150,18 @@ class Query:
         info: strawberry.Info,
         from_: From,
         to: To,
-        activity: CustomerActivity = CustomerActivity.ALL,
-        search: str | None = None,
-        order_by: CustomerOrder | None = None,
-        first: int = 50,
-        after: str | None = None,
+        activity: Annotated[
+            CustomerActivity, strawberry.argument(description="Which customers to list.")
+        ] = CustomerActivity.ALL,
+        search: Annotated[
+            str | None, strawberry.argument(description="Part of the name, any case.")
+        ] = None,
+        order_by: Annotated[
+            CustomerOrder | None,
+            strawberry.argument(description="Default: NAME, or LAST_SEEN for INACTIVE."),
+        ] = None,
+        first: First = 50,
+        after: After = None,
     ) -> CustomerConnection:
         check_page_size(first)
         context = context_of(info)
@@ -185,7 +197,11 @@ class Query:
         description="One company by id; null when there is none in this community.",
         permission_classes=[CanRead],
     )
-    async def customer(self, info: strawberry.Info, id: strawberry.ID) -> Customer | None:
+    async def customer(
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The company's id.")],
+    ) -> Customer | None:
         if not str(id).isdigit():
             return None
         row = await context_of(info).loaders.company.load(int(id))
@@ -195,18 +211,28 @@ class Query:
         description="One member by the community platform's user id.",
         permission_classes=[CanRead],
     )
-    async def member(self, info: strawberry.Info, external_id: str) -> Member | None:
+    async def member(
+        self,
+        info: strawberry.Info,
+        external_id: Annotated[
+            str, strawberry.argument(description="The community platform's user id.")
+        ],
+    ) -> Member | None:
         row = await get_member(context_of(info).community.id, external_id)
         return Member.of(row) if row else None
 
     @strawberry.field(description="One job by id.", permission_classes=[CanRead])
-    async def job(self, info: strawberry.Info, id: strawberry.ID) -> Job | None:
+    async def job(
+        self,
+        info: strawberry.Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The job's id.")],
+    ) -> Job | None:
         row = await get_job(context_of(info).community.id, str(id))
         return Job.of(row) if row else None
 
     @strawberry.field(description="The community's jobs, newest first.", permission_classes=[CanRead])
     async def jobs(
-        self, info: strawberry.Info, first: int = 20, after: str | None = None
+        self, info: strawberry.Info, first: First = 20, after: After = None
     ) -> JobConnection:
         check_page_size(first)
         anchor = id_from_cursor(after) if after else None

@@ -22,6 +22,13 @@ from domain.periods import validate_date_range
 
 MAX_PAGE = 200
 
+From = Annotated[date, strawberry.argument(name="from", description="First day, included.")]
+To = Annotated[date, strawberry.argument(description="Last day, included.")]
+First = Annotated[int, strawberry.argument(description="Rows per page, 1 to 200.")]
+After = Annotated[
+    str | None, strawberry.argument(description="The cursor of the row to continue after.")
+]
+
 
 def check_page_size(first: int) -> None:
     if not 1 <= first <= MAX_PAGE:
@@ -239,8 +246,8 @@ class Customer:
     async def engagement(
         self,
         info: strawberry.Info,
-        from_: Annotated[date, strawberry.argument(name="from")],
-        to: date,
+        from_: From,
+        to: To,
     ) -> CustomerEngagement:
         try:
             validate_date_range(from_, to)
@@ -251,7 +258,7 @@ class Customer:
 
     @strawberry.field(description="Its members, in the order they were first seen.")
     async def members(
-        self, info: strawberry.Info, first: int = 50, after: str | None = None
+        self, info: strawberry.Info, first: First = 50, after: After = None
     ) -> MemberConnection:
         check_page_size(first)
         start = int(id_from_cursor(after)) if after else None

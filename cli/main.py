@@ -65,6 +65,18 @@ def serve(host: str, port: int) -> None:
     uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=False)
 
 
+@main.command("export-schema")
+@click.option("--output", type=click.Path(dir_okay=False), default="schema.graphql",
+              show_default=True)
+def export_schema(output: str) -> None:
+    """Write the GraphQL schema, with its descriptions, as SDL."""
+    from api.schema import schema
+
+    with open(output, "w", encoding="utf-8") as handle:
+        handle.write(schema.as_str() + "\n")
+    click.echo(f"wrote {output}")
+
+
 @main.group()
 def community() -> None:
     """Manage communities."""

@@ -85,12 +85,22 @@ async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[st
         url, created = await _fresh_postgres(base)
     await migrate_database(url)
     await open_database(url)
+    _urls[backend()] = url
     try:
         yield backend()
     finally:
         await close_database()
         if created:
             await _drop_postgres(os.environ["TEST_POSTGRES_URL"], created)
+
+
+_urls: dict[str, str] = {}
+
+
+@pytest.fixture
+def database_url(database: str) -> str:
+    """The URL of the session's database, for servers the tests start."""
+    return _urls[database]
 
 
 @pytest.fixture
