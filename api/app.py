@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 from tortoise.contrib.starlette import RegisterTortoise
 
+from api import ingest
 from api.http import BodyLimit, EngagementGraphQL, GraphQLEndpoint, healthz, readiness
 from api.schema import build_schema
 from domain.db import tortoise_config
@@ -37,5 +38,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", GraphQLEndpoint(graphql, ide), methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readiness(settings), methods=["GET"]),
+        *ingest.routes,
     ]
     return Starlette(routes=routes, middleware=[Middleware(BodyLimit)], lifespan=lifespan)

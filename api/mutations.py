@@ -21,7 +21,7 @@ from domain.members import LinkChange, link_members, unlink_member
 from domain.models import ContributionKind as Kind
 from domain.models import Role as RoleValue
 from domain.models import Job as JobRow
-from workers.queue import enqueue
+from workers.queue import enqueue_enrichment
 
 MAX_BATCH = 1000
 _INPUT = strawberry.argument(description="What to change.")
@@ -174,13 +174,8 @@ async def _target(community_id: int, link: LinkMemberInput, prefix: str) -> int:
 
 async def _enrich(community_id: int, changes: list[LinkChange]) -> JobRow | None:
     """Queue the re-attribution of members whose history no longer matches their link."""
-    member_ids = sorted({c.member.id for c in changes if c.needs_attribution})
-    if not member_ids:
-        return None
-    dedupe = f"enrich:{community_id}:{member_ids[0]}" if len(member_ids) == 1 else None
-    return await enqueue(
-        community_id, "enrich_members",
-        {"community_id": community_id, "member_ids": member_ids}, dedupe,
+    return await enqueue_enrichment(
+        community_id, [c.member.id for c in changes if c.needs_attribution]
     )
 
 

@@ -40,11 +40,22 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class GroupKey(StrEnum):
+    """What the ``groupId`` of an ingested ``group`` call names."""
+
+    COMPANY_ID = "company_id"
+    CRM_ID = "crm_id"
+    DOMAIN = "domain"
+
+
 class Community(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=200)
     timezone = fields.CharField(max_length=64, default="UTC")
     lurker_threshold = fields.IntField(default=0)
+    group_key = fields.CharEnumField(GroupKey, max_length=16, default=GroupKey.CRM_ID)
+    # Track event names mapped to contribution kinds, over the defaults.
+    event_kinds = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -315,3 +326,16 @@ class Job(Model):
     class Meta:
         table = "job"
         indexes = (("community_id", "created_at"),)
+
+
+class MessageReceipt(Model):
+    """An ingested message that left no row of its own, kept to ignore a resend."""
+
+    id = fields.BigIntField(primary_key=True)
+    community_id = fields.IntField()
+    message_id = fields.CharField(max_length=255)
+    received_at = fields.DatetimeField()
+
+    class Meta:
+        table = "message_receipt"
+        unique_together = (("community_id", "message_id"),)

@@ -20,6 +20,7 @@ from domain.rebuild import ROLLUP_TABLES
 
 TABLES = (
     *ROLLUP_TABLES,
+    "message_receipt",
     "page_view",
     "contribution",
     "job",

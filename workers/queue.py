@@ -51,3 +51,13 @@ async def drain() -> None:
     """Wait for every in-process job, including ones those jobs queue."""
     while _in_process:
         await asyncio.gather(*list(_in_process), return_exceptions=True)
+
+
+async def enqueue_enrichment(community_id: int, member_ids: list[int]) -> Job | None:
+    """Queue the re-attribution of members; a lone member's pending one is joined."""
+    if not member_ids:
+        return None
+    ordered = sorted(set(member_ids))
+    dedupe = f"enrich:{community_id}:{ordered[0]}" if len(ordered) == 1 else None
+    arguments = {"community_id": community_id, "member_ids": ordered}
+    return await enqueue(community_id, "enrich_members", arguments, dedupe)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 from api.context import RequestContext
@@ -55,3 +61,40 @@ async def integration(community):
 @pytest.fixture
 async def admin(community):
     return await caller(community, Role.ADMIN)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server(database_url, tmp_path):
+    """``engagement serve`` in its own process, on a free loopback port."""
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "ENGAGEMENT_ENV": "production"}
+    env.pop("REDIS_URL", None)
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    _wait_until_healthy(base, process)
+    yield base, tmp_path / "server.log"
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+
+
+def _wait_until_healthy(base: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the server exited"
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError("the server did not become healthy")

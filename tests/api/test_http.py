@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 
 import httpx
-import pytest
 
 from api.app import create_app
 from domain.settings import Settings
@@ -126,43 +120,6 @@ async def test_readyz_is_503_when_redis_is_unreachable(db):
 
     assert ready.status_code == 503
     assert ready.json()["checks"] == {"database": True, "redis": False}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def server(database_url, tmp_path):
-    """``engagement serve`` in its own process, on a free loopback port."""
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "ENGAGEMENT_ENV": "production"}
-    env.pop("REDIS_URL", None)
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    _wait_until_healthy(base, process)
-    yield base, tmp_path / "server.log"
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
-
-
-def _wait_until_healthy(base: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited"
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise AssertionError("the server did not become healthy")
 
 
 async def test_real_uvicorn_serves_the_first_screen(server, community):

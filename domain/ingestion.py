@@ -1,0 +1,322 @@
+"""Segment-spec messages (page, track, identify, group) into the engagement model.
+
+``page`` is a page view; ``track`` is a contribution when its event name maps
+to a kind; ``identify`` sets a member's e-mail and traits; ``group`` links a
+member to a company. Page views and contributions are deduplicated by their
+own tables; the other messages leave a receipt, so a resent batch changes
+nothing, whatever it holds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from domain import activity
+from domain.companies import find_company_by_crm_id, find_company_by_domain, get_company
+from domain.db import execute
+from domain.errors import DomainError
+from domain.members import LinkChange, link_members, resolve_members
+from domain.models import Community, ContributionKind, GroupKey
+from domain.sql import insert_ignoring_duplicates
+
+MAX_EVENT_BYTES = 32 * 1024
+DEFAULT_EVENT_KINDS = {
+    "Topic Created": ContributionKind.TOPIC,
+    "Reply Posted": ContributionKind.REPLY,
+    "Reaction Added": ContributionKind.REACTION,
+    "Solution Accepted": ContributionKind.SOLUTION,
+    "Idea Submitted": ContributionKind.IDEA,
+}
+# Domain field names as a Segment sender knows them.
+_SEGMENT_FIELDS = {
+    "occurredAt": "timestamp",
+    "memberExternalId": "userId",
+    "path": "properties.path",
+    "title": "properties.title",
+    "url": "properties.url",
+}
+
+
+@dataclass
+class IngestReport:
+    """What a batch did, and each refused message by index, field and reason."""
+
+    page_views: int = 0
+    contributions: int = 0
+    identifies: int = 0
+    groups: int = 0
+    other_events: int = 0
+    duplicates: int = 0
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+    relinked: list[LinkChange] = field(default_factory=list)
+
+    def refuse(self, index: int, error: DomainError) -> None:
+        self.errors.append((index, _SEGMENT_FIELDS.get(error.field, error.field), error.message))
+
+
+@dataclass
+class _Sorted:
+    pages: list[tuple[int, activity.PageViewInput]] = field(default_factory=list)
+    contributions: list[tuple[int, activity.ContributionInput]] = field(default_factory=list)
+    identifies: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    groups: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    others: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+
+def event_kinds(community: Community) -> dict[str, ContributionKind]:
+    """The community's map of track event names to contribution kinds."""
+    custom = community.event_kinds or {}
+    return {**DEFAULT_EVENT_KINDS, **{k: ContributionKind(v) for k, v in custom.items()}}
+
+
+async def ingest(
+    community: Community,
+    messages: Sequence[Any],
+    received_at: datetime,
+    sent_at: Any = None,
+) -> IngestReport:
+    """Apply a batch: every valid message is kept, every bad one reported."""
+    report = IngestReport()
+    kinds = event_kinds(community)
+    parsed = _Sorted()
+    for index, message in enumerate(messages):
+        try:
+            _sort(parsed, index, message, kinds, received_at, sent_at)
+        except DomainError as error:
+            report.refuse(index, error)
+
+    await _apply_identifies(community, parsed.identifies, report)
+    await _apply_groups(community, parsed.groups, report)
+    await _apply_page_views(community, parsed.pages, report)
+    await _apply_contributions(community, parsed.contributions, report)
+    async with in_transaction() as conn:
+        fresh = await _receipts(conn, community, [m for _, m in parsed.others])
+    report.other_events += len(fresh)
+    report.duplicates += len(parsed.others) - len(fresh)
+    report.errors.sort()
+    return report
+
+
+def _sort(
+    parsed: _Sorted,
+    index: int,
+    message: Any,
+    kinds: dict[str, ContributionKind],
+    received_at: datetime,
+    sent_at: Any,
+) -> None:
+    if not isinstance(message, dict):
+        raise DomainError("message", "must be a JSON object")
+    if len(json.dumps(message, separators=(",", ":"))) > MAX_EVENT_BYTES:
+        raise DomainError("message", f"is larger than {MAX_EVENT_BYTES} bytes")
+    _text(message, "messageId", required=True)
+    kind = message.get("type")
+    if kind == "page":
+        parsed.pages.append((index, _page_view(message, received_at, sent_at)))
+    elif kind == "track":
+        _track(parsed, index, message, kinds, received_at, sent_at)
+    elif kind == "identify":
+        _text(message, "userId", required=True)
+        parsed.identifies.append((index, message))
+    elif kind == "group":
+        _text(message, "userId", required=True)
+        _text(message, "groupId", required=True)
+        parsed.groups.append((index, message))
+    elif kind in {"screen", "alias"}:
+        parsed.others.append((index, message))
+    else:
+        raise DomainError("type", "must be page, track, identify or group")
+
+
+def _track(
+    parsed: _Sorted,
+    index: int,
+    message: dict[str, Any],
+    kinds: dict[str, ContributionKind],
+    received_at: datetime,
+    sent_at: Any,
+) -> None:
+    event = _text(message, "event", required=True)
+    kind = kinds.get(event or "")
+    if kind is None:
+        parsed.others.append((index, message))
+        return
+    member = _text(message, "userId")
+    if not member:
+        raise DomainError("userId", "a contribution needs the member's userId")
+    item = activity.ContributionInput(
+        message_id=message["messageId"],
+        occurred_at=occurred_at(message, received_at, sent_at),
+        member_external_id=member,
+        kind=kind,
+    )
+    parsed.contributions.append((index, item))
+
+
+def _page_view(message: dict[str, Any], received_at: datetime, sent_at: Any) -> activity.PageViewInput:
+    properties = message.get("properties") or {}
+    page = ((message.get("context") or {}).get("page")) or {}
+    url = properties.get("url") or page.get("url")
+    path = properties.get("path") or page.get("path") or (urlsplit(url).path if url else None)
+    if not path:
+        raise DomainError("properties.path", "a page view needs a path or a URL")
+    member = _text(message, "userId")
+    anonymous = _text(message, "anonymousId")
+    if not member and not anonymous:
+        raise DomainError("userId", "either userId or anonymousId is needed")
+    return activity.PageViewInput(
+        message_id=message["messageId"],
+        occurred_at=occurred_at(message, received_at, sent_at),
+        path=str(path),
+        member_external_id=member or None,
+        anonymous_id=None if member else anonymous,
+        title=properties.get("title") or page.get("title") or message.get("name"),
+        url=url,
+    )
+
+
+def _text(message: dict[str, Any], name: str, required: bool = False) -> str | None:
+    value = message.get(name)
+    if value is None or value == "":
+        if required:
+            raise DomainError(name, "is required")
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise DomainError(name, "must be a string")
+    return value
+
+
+def parse_instant(value: Any, name: str) -> datetime:
+    """An ISO 8601 instant; one without an offset is taken as UTC."""
+    if not isinstance(value, str):
+        raise DomainError(name, "must be an ISO 8601 date-time")
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise DomainError(name, f"{value!r} is not an ISO 8601 date-time") from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+def occurred_at(message: dict[str, Any], received_at: datetime, sent_at: Any) -> datetime:
+    """When the event happened, corrected for the sender's clock.
+
+    As the Segment spec does: the sender's clock is off by ``sentAt`` minus
+    the moment the request arrived, so ``timestamp`` is moved by as much.
+    """
+    stamp = message.get("originalTimestamp") or message.get("timestamp")
+    if stamp is None:
+        return received_at
+    instant = parse_instant(stamp, "timestamp")
+    sent = message.get("sentAt") or sent_at
+    if sent is None:
+        return instant
+    return received_at - (parse_instant(sent, "sentAt") - instant)
+
+
+async def _receipts(
+    conn: BaseDBAsyncClient, community: Community, messages: Sequence[dict[str, Any]]
+) -> set[str]:
+    """Leave a receipt per message id; return the ids seen for the first time.
+
+    Called in the transaction that applies the messages, so a receipt never
+    exists for a message whose effect was lost.
+    """
+    now = datetime.now(UTC)
+    ids = sorted({m["messageId"] for m in messages})
+    stored = await insert_ignoring_duplicates(
+        conn,
+        "message_receipt",
+        [("community_id", "int"), ("message_id", "text"), ("received_at", "timestamptz")],
+        [[community.id, message_id, now] for message_id in ids],
+        conflict="community_id, message_id",
+        returning="message_id",
+    )
+    return {row["message_id"] for row in stored}
+
+
+async def _apply_identifies(
+    community: Community, items: list[tuple[int, dict[str, Any]]], report: IngestReport
+) -> None:
+    async with in_transaction() as conn:
+        fresh = await _receipts(conn, community, [m for _, m in items])
+        wanted = [m for _, m in items if m["messageId"] in fresh]
+        ids = await resolve_members(conn, community.id, (str(m["userId"]) for m in wanted))
+        for message in wanted:
+            traits = message.get("traits") or {}
+            email = traits.get("email") if isinstance(traits.get("email"), str) else None
+            await execute(
+                "UPDATE member SET email = COALESCE(?, email), traits = ? WHERE id = ?",
+                [email, json.dumps(traits)[:MAX_EVENT_BYTES], ids[str(message["userId"])]],
+                conn,
+            )
+    report.duplicates += len(items) - len(wanted)
+    report.identifies += len(wanted)
+
+
+async def _group_target(community: Community, group_id: str) -> int:
+    key = GroupKey(community.group_key)
+    if key is GroupKey.COMPANY_ID:
+        return (await get_company(community.id, group_id, "groupId")).id
+    if key is GroupKey.DOMAIN:
+        return (await find_company_by_domain(community.id, group_id, "groupId")).id
+    return (await find_company_by_crm_id(community.id, group_id, "groupId")).id
+
+
+async def _apply_groups(
+    community: Community, items: list[tuple[int, dict[str, Any]]], report: IngestReport
+) -> None:
+    links: list[tuple[str, int]] = []
+    accepted: list[dict[str, Any]] = []
+    for index, message in items:
+        try:
+            links.append((str(message["userId"]), await _group_target(community, str(message["groupId"]))))
+            accepted.append(message)
+        except DomainError as error:
+            report.refuse(index, error)
+    async with in_transaction() as conn:
+        fresh = await _receipts(conn, community, accepted)
+        new_links = [
+            link for link, m in zip(links, accepted, strict=True) if m["messageId"] in fresh
+        ]
+        if new_links:
+            report.relinked += await link_members(community.id, new_links)
+    report.duplicates += len(accepted) - len(new_links)
+    report.groups += len(new_links)
+
+
+async def _apply_page_views(
+    community: Community,
+    items: list[tuple[int, activity.PageViewInput]],
+    report: IngestReport,
+) -> None:
+    if not items:
+        return
+    result = await activity.record_page_views(community, [i for _, i in items], partial=True)
+    for position, error in result.errors:
+        report.refuse(items[position][0], error)
+    report.page_views += result.stored
+    report.duplicates += result.duplicates
+
+
+async def _apply_contributions(
+    community: Community,
+    items: list[tuple[int, activity.ContributionInput]],
+    report: IngestReport,
+) -> None:
+    if not items:
+        return
+    result = await activity.record_contributions(community, [i for _, i in items], partial=True)
+    for position, error in result.errors:
+        report.refuse(items[position][0], error)
+    report.contributions += result.stored
+    report.duplicates += result.duplicates
