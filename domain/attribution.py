@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from tortoise.transactions import in_transaction
 
@@ -13,22 +14,28 @@ from domain.rollups import reattribute
 log = logging.getLogger(__name__)
 
 # Members re-attributed per transaction: bounds memory and lock time.
-BATCH = 500
+BATCH = int(os.environ.get("ENGAGEMENT_ATTRIBUTION_BATCH", "500"))
 
 
-async def reattribute_members(community_id: int, member_ids: Sequence[int]) -> int:
+async def reattribute_members(
+    community_id: int,
+    member_ids: Sequence[int],
+    progress: Callable[[float], Awaitable[None]] | None = None,
+) -> int:
     """Move the rollups of ``member_ids`` to their current companies.
 
     Idempotent and safe to run concurrently; returns the month rows moved.
+    Each batch commits on its own, so an interrupted run resumes where the
+    rollups show it stopped.
     """
     started = time.perf_counter()
     moved = 0
     ordered = sorted(set(member_ids))
     for start in range(0, len(ordered), BATCH):
         async with in_transaction() as conn:
-            moved += await reattribute(
-                conn, community_id, ordered[start : start + BATCH]
-            )
+            moved += await reattribute(conn, community_id, ordered[start : start + BATCH])
+        if progress is not None:
+            await progress(min(1.0, (start + BATCH) / len(ordered)))
     log.info(
         "attribution.done",
         extra={

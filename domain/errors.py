@@ -31,3 +31,15 @@ class NotFound(DomainError):
 
     def __init__(self, field: str, what: str = "record"):
         super().__init__(field, f"no such {what}", ErrorCode.NOT_FOUND)
+
+
+class RetryLater(Exception):
+    """Work that cannot go on now (a rate limit, an outage) and should be retried.
+
+    ``delay`` is how many seconds to wait before the next try.
+    """
+
+    def __init__(self, reason: str, delay: float):
+        super().__init__(reason)
+        self.reason = reason
+        self.delay = delay

@@ -10,7 +10,7 @@ nothing, whatever it holds.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -211,8 +211,11 @@ def occurred_at(message: dict[str, Any], received_at: datetime, sent_at: Any) ->
     """When the event happened, corrected for the sender's clock.
 
     As the Segment spec does: the sender's clock is off by ``sentAt`` minus
-    the moment the request arrived, so ``timestamp`` is moved by as much.
+    the moment the request arrived (``receivedAt`` when a relay recorded it),
+    so ``timestamp`` is moved by as much.
     """
+    if message.get("receivedAt"):
+        received_at = parse_instant(message["receivedAt"], "receivedAt")
     stamp = message.get("originalTimestamp") or message.get("timestamp")
     if stamp is None:
         return received_at
@@ -320,3 +323,63 @@ async def _apply_contributions(
         report.refuse(items[position][0], error)
     report.contributions += result.stored
     report.duplicates += result.duplicates
+
+
+@dataclass
+class FileReport:
+    """What an import of a file of messages did, by line."""
+
+    lines: int = 0
+    batches: IngestReport = field(default_factory=IngestReport)
+    bad_lines: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+async def ingest_lines(
+    community: Community,
+    lines: Iterable[str],
+    batch_size: int = 500,
+    progress: Callable[[int], None] | None = None,
+) -> FileReport:
+    """Ingest newline-delimited JSON messages in batches; safe to run again.
+
+    Every message id is stored once, so a second run (or one resumed after a
+    crash) stores only what the first did not. Memory holds one batch.
+    """
+    report = FileReport()
+    pending: list[tuple[int, Any]] = []
+    for number, line in enumerate(lines, start=1):
+        report.lines = number
+        if not line.strip():
+            continue
+        try:
+            pending.append((number, json.loads(line)))
+        except ValueError:
+            report.bad_lines.append((number, "line", "is not a JSON object"))
+        if len(pending) >= batch_size:
+            await _ingest_pending(community, pending, report, progress)
+    await _ingest_pending(community, pending, report, progress)
+    return report
+
+
+async def _ingest_pending(
+    community: Community,
+    pending: list[tuple[int, Any]],
+    report: FileReport,
+    progress: Callable[[int], None] | None,
+) -> None:
+    if not pending:
+        return
+    numbers = [number for number, _ in pending]
+    batch = await ingest(community, [message for _, message in pending], datetime.now(UTC))
+    total = report.batches
+    total.page_views += batch.page_views
+    total.contributions += batch.contributions
+    total.identifies += batch.identifies
+    total.groups += batch.groups
+    total.other_events += batch.other_events
+    total.duplicates += batch.duplicates
+    total.relinked += batch.relinked
+    report.bad_lines += [(numbers[i], name, why) for i, name, why in batch.errors]
+    if progress:
+        progress(len(pending))
+    pending.clear()

@@ -9,10 +9,10 @@ from typing import Any
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
-from arq.worker import func
+from arq.worker import Retry, func
 
 from domain.db import close_database, open_database
-from workers.runner import run_job
+from workers.runner import MAX_TRIES, run_job
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ def deserialize(raw: bytes) -> dict[str, Any]:
 
 
 _pools: dict[str, ArqRedis] = {}
+QUEUE = os.environ.get("ENGAGEMENT_QUEUE", "engagement:queue")
 
 
 async def _pool(redis_url: str) -> ArqRedis:
@@ -34,6 +35,7 @@ async def _pool(redis_url: str) -> ArqRedis:
             RedisSettings.from_dsn(redis_url),
             job_serializer=serialize,
             job_deserializer=deserialize,
+            default_queue_name=QUEUE,
         )
     return _pools[redis_url]
 
@@ -51,7 +53,9 @@ async def close_pools() -> None:
 
 
 async def _run(ctx: dict[str, Any], job_id: str) -> None:
-    await run_job(job_id)
+    delay = await run_job(job_id, ctx["job_try"], MAX_TRIES)
+    if delay is not None:
+        raise Retry(defer=delay)
 
 
 async def _startup(ctx: dict[str, Any]) -> None:
@@ -64,15 +68,18 @@ async def _shutdown(ctx: dict[str, Any]) -> None:
     # opened with the global fallback, so closing them here reaches them.
     await close_database()
     await close_pools()
-    log.info("worker.stop")
+    log.info("worker.stop", extra={"database": "closed"})
 
 
 class WorkerSettings:
-    functions = [func(_run, name="run_job", max_tries=5)]
+    functions = [func(_run, name="run_job", max_tries=MAX_TRIES)]
     on_startup = _startup
     on_shutdown = _shutdown
     redis_settings = RedisSettings.from_dsn(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"))
+    queue_name = QUEUE
     job_serializer = serialize
     job_deserializer = deserialize
     max_jobs = 10
-    job_timeout = 3600
+    # A killed worker's job is picked up again once this (plus ten seconds)
+    # has passed; the job then resumes from what its last run committed.
+    job_timeout = int(os.environ.get("ENGAGEMENT_JOB_TIMEOUT", "600"))

@@ -15,7 +15,7 @@ from domain.jobs import create_job
 from domain.models import Job
 from domain.settings import load_settings
 from workers.arq_queue import send
-from workers.runner import run_job
+from workers.runner import MAX_TRIES, run_job
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +41,12 @@ async def enqueue(
 
 
 async def _run_in_process(job_id: str) -> None:
-    try:
-        await run_job(job_id)
-    except Exception:
-        pass  # run_job logged it and stored the error on the job row
+    """The in-process twin of the ARQ worker: the same tries, the same waits."""
+    for attempt in range(1, MAX_TRIES + 1):
+        delay = await run_job(job_id, attempt)
+        if delay is None:
+            return
+        await asyncio.sleep(delay)
 
 
 async def drain() -> None:
