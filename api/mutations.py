@@ -9,12 +9,13 @@ from typing import Annotated
 import strawberry
 
 from api.context import CanIntegrate, IsAdmin, context_of
-from api.errors import UserError, user_error
+from api.errors import UserError, UserErrorCode, user_error
 from api.queries import ApiKey, Community, community_of
 from api.types import Job, Member
 from domain import activity
 from domain.apikeys import create_api_key, revoke_api_key
 from domain.communities import update_community_settings
+from domain.csv_import import import_companies_csv
 from domain.companies import find_company_by_crm_id, find_company_by_domain, get_company
 from domain.errors import DomainError
 from domain.members import LinkChange, link_members, unlink_member
@@ -126,6 +127,24 @@ class UpdateCommunitySettingsInput:
 class UpdateCommunitySettingsPayload:
     community: Community | None = strawberry.field(description="The community.")
     user_errors: list[UserError] = strawberry.field(description="Refused inputs; empty on success.")
+
+
+@strawberry.input(description="Companies and their status history as CSV text.")
+class ImportCompaniesInput:
+    csv: str = strawberry.field(
+        description="Header crm_id,name,status,effective_at,domains; one row per change."
+    )
+
+
+@strawberry.type(description="What an import did; bad rows are userErrors.")
+class ImportCompaniesPayload:
+    rows: int = strawberry.field(description="Data rows read.")
+    companies_created: int = strawberry.field(description="New companies.")
+    companies_updated: int = strawberry.field(description="Companies whose data changed.")
+    status_changes: int = strawberry.field(description="Status changes stored.")
+    user_errors: list[UserError] = strawberry.field(
+        description="One per bad row, as csv[LINE].COLUMN; the good rows were kept."
+    )
 
 
 @strawberry.enum(description="What a key may do.")
@@ -299,6 +318,33 @@ class Mutation:
             await context.community.refresh_from_db()
             return UpdateCommunitySettingsPayload(community=None, user_errors=[user_error(error)])
         return UpdateCommunitySettingsPayload(community=community_of(info), user_errors=[])
+
+    @strawberry.mutation(
+        description="Import companies from another CRM; importing twice changes nothing.",
+        permission_classes=[IsAdmin],
+    )
+    async def import_companies(
+        self, info: strawberry.Info, input: Annotated[ImportCompaniesInput, _INPUT]
+    ) -> ImportCompaniesPayload:
+        try:
+            report = await import_companies_csv(context_of(info).community, input.csv)
+        except DomainError as error:
+            failed = [user_error(error, "csv")]
+            return ImportCompaniesPayload(
+                rows=0, companies_created=0, companies_updated=0, status_changes=0,
+                user_errors=failed,
+            )
+        return ImportCompaniesPayload(
+            rows=report.rows,
+            companies_created=report.companies_created,
+            companies_updated=report.companies_updated,
+            status_changes=report.status_changes,
+            user_errors=[
+                UserError(field=f"csv[{e.line}].{e.field}", message=e.reason,
+                          code=UserErrorCode.INVALID)
+                for e in report.errors
+            ],
+        )
 
     @strawberry.mutation(description="Issue an API key.", permission_classes=[IsAdmin])
     async def create_api_key(

@@ -21,7 +21,9 @@ class KeyValueFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         stamp = datetime.fromtimestamp(record.created, UTC).strftime("%H:%M:%S")
         pairs = " ".join(f"{k}={v}" for k, v in _fields(record).items())
-        line = f"{stamp} {record.levelname:<7} {record.name} {record.getMessage()} {pairs}"
+        line = (
+            f"{stamp} {record.levelname:<7} {record.name} {record.getMessage()} {pairs}"
+        )
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line.rstrip()

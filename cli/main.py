@@ -3,46 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import click
 
+from cli.imports import import_group
+from cli.logs import configure as configure_logging
+from cli.runtime import run
 from domain.apikeys import create_api_key
 from domain.communities import create_community, get_community
-from domain.db import close_database, migrate_database, open_database
-from domain.errors import DomainError
+from domain.db import migrate_database
 from domain.models import Role
-
-
-def run(work: Callable[[], Awaitable[Any]], *, migrate: bool = False) -> Any:
-    """Run ``work`` with the database open, reporting domain errors plainly."""
-
-    async def main() -> Any:
-        if migrate:
-            await migrate_database()
-        await open_database()
-        try:
-            return await work()
-        finally:
-            await close_database()
-
-    try:
-        return asyncio.run(main())
-    except DomainError as error:
-        raise click.ClickException(f"{error.field}: {error.message}") from None
+from domain.settings import load_settings
 
 
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
 def main(verbose: bool) -> None:
     """Community engagement: how much of your customer base your community reaches."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    logging.getLogger("tortoise").setLevel(logging.WARNING)
+    configure_logging(verbose, load_settings().is_production)
 
 
 @main.command()
@@ -65,9 +43,28 @@ def serve(host: str, port: int) -> None:
     uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=False)
 
 
+@main.command()
+def worker() -> None:
+    """Run an ARQ worker for the queue at REDIS_URL."""
+    from arq import run_worker
+
+    from workers.arq_queue import WorkerSettings
+
+    if not load_settings().redis_url:
+        raise click.ClickException(
+            "REDIS_URL is not set: jobs run inside `serve` instead"
+        )
+    asyncio.run(migrate_database())
+    run_worker(WorkerSettings)  # type: ignore[arg-type]
+
+
 @main.command("export-schema")
-@click.option("--output", type=click.Path(dir_okay=False), default="schema.graphql",
-              show_default=True)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    default="schema.graphql",
+    show_default=True,
+)
 def export_schema(output: str) -> None:
     """Write the GraphQL schema, with its descriptions, as SDL."""
     from api.schema import schema
@@ -84,7 +81,9 @@ def community() -> None:
 
 @community.command("create")
 @click.argument("name")
-@click.option("--timezone", default="UTC", show_default=True, help="IANA reporting time zone.")
+@click.option(
+    "--timezone", default="UTC", show_default=True, help="IANA reporting time zone."
+)
 @click.option("--lurker-threshold", default=0, show_default=True, type=int)
 def community_create(name: str, timezone: str, lurker_threshold: int) -> None:
     """Create a community and print its id and first admin key."""
@@ -116,3 +115,6 @@ def apikey_create(community_id: int, role: str, name: str) -> None:
         return (await create_api_key(community_id, role, name)).secret
 
     click.echo(f"{role} key (shown once): {run(work)}")
+
+
+main.add_command(import_group)

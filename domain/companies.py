@@ -116,7 +116,15 @@ async def set_customer_periods(company: Company, periods: Sequence[Period]) -> N
     """Replace the company's customer periods with ``periods``."""
     merged = check_periods(periods)
     async with in_transaction() as conn:
-        await CustomerPeriod.filter(company_id=company.id).using_db(conn).delete()
+        # community_id first: the (community_id, company_id) index serves it.
+        await (
+            CustomerPeriod.filter(
+                community_id=company.community_id,  # type: ignore[attr-defined]
+                company_id=company.id,
+            )
+            .using_db(conn)
+            .delete()
+        )
         await CustomerPeriod.bulk_create(
             [
                 CustomerPeriod(

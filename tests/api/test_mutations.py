@@ -156,3 +156,25 @@ async def test_link_members_is_all_or_nothing(integration, community):
         "changed": 0, "userErrors": [{"field": "links[1].crmId", "code": "NOT_FOUND"}],
     }
     assert await Member.filter(community_id=community.id).count() == 0
+
+
+async def test_import_companies_keeps_good_rows_and_names_bad_lines(admin, community):
+    csv = (
+        "crm_id,name,status,effective_at,domains\n"
+        "A-1,Acme,customer,,acme.example\n"
+        "A-1,Acme,churned,2024-03-01,acme.example\n"
+        "B-2,Beta,customer,not-a-date,\n"
+    )
+
+    data = await admin.ok(
+        "mutation($csv: String!) { importCompanies(input: {csv: $csv}) {"
+        " rows companiesCreated statusChanges userErrors { field code } } }",
+        csv=csv,
+    )
+    months = await admin.ok('{ monthlyActivity(from: "2024-02", to: "2024-04") { totalCustomers } }')
+
+    assert data["importCompanies"] == {
+        "rows": 3, "companiesCreated": 1, "statusChanges": 2,
+        "userErrors": [{"field": "csv[4].effective_at", "code": "INVALID"}],
+    }
+    assert [m["totalCustomers"] for m in months["monthlyActivity"]] == [1, 0, 0]
