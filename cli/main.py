@@ -39,8 +39,10 @@ def serve(host: str, port: int) -> None:
 
     from api.app import create_app
 
-    asyncio.run(migrate_database())
-    uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=False)
+    settings = load_settings()
+    if not settings.is_production:  # in production a release step migrates
+        asyncio.run(migrate_database())
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
 
 
 @main.command()

@@ -42,23 +42,27 @@ async def resolve_members(
     wanted = sorted(set(external_ids))
     if not wanted:
         return {}
-    now = datetime.now(UTC)
-    await insert_ignoring_duplicates(
-        conn,
-        "member",
-        [
-            ("community_id", "int"),
-            ("external_id", "text"),
-            ("link_version", "int"),
-            ("attributed_version", "int"),
-            ("traits", "jsonb"),
-            ("created_at", "timestamptz"),
-        ],
-        [[community_id, external_id, 0, 0, "{}", now] for external_id in wanted],
-        conflict="community_id, external_id",
-        returning="id",
-    )
-    condition, values = in_list("external_id", wanted, conn)
+    found = await _member_ids(conn, community_id, wanted)
+    missing = [external_id for external_id in wanted if external_id not in found]
+    if missing:
+        now = datetime.now(UTC)
+        await insert_ignoring_duplicates(
+            conn,
+            "member",
+            [("community_id", "int"), ("external_id", "text"), ("link_version", "int"),
+             ("attributed_version", "int"), ("traits", "jsonb"), ("created_at", "timestamptz")],
+            [[community_id, external_id, 0, 0, "{}", now] for external_id in missing],
+            conflict="community_id, external_id",
+            returning="id",
+        )
+        found |= await _member_ids(conn, community_id, missing)
+    return found
+
+
+async def _member_ids(
+    conn: BaseDBAsyncClient, community_id: int, external_ids: list[str]
+) -> dict[str, int]:
+    condition, values = in_list("external_id", external_ids, conn, "text")
     rows = await fetch(
         f"SELECT id, external_id FROM member WHERE community_id = ? AND {condition}",
         [community_id, *values],

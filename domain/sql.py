@@ -29,11 +29,15 @@ def row_lock(conn: BaseDBAsyncClient, mode: str) -> str:
 
 
 def in_list(
-    column: str, values: Sequence[Any], conn: BaseDBAsyncClient
+    column: str, values: Sequence[Any], conn: BaseDBAsyncClient, kind: str = "bigint"
 ) -> tuple[str, list]:
-    """``column IN (...)`` for any number of values, as SQL and its parameters."""
+    """``column IN (...)`` for any number of values, as SQL and its parameters.
+
+    On PostgreSQL the values come as one typed array joined row by row: unlike
+    ``= ANY(array)``, that keeps its index plan when the statement is cached.
+    """
     if is_postgres(conn):
-        return f"{column} = ANY(?)", [list(values)]
+        return f"{column} IN (SELECT unnest(?::{kind}[]))", [list(values)]
     marks = ", ".join("?" for _ in values) or "NULL"
     return f"{column} IN ({marks})", list(values)
 

@@ -1,0 +1,1 @@
+"""``engagement demo``: a whole deployment's worth of data, driven end to end."""
