@@ -71,7 +71,23 @@ def decode_cursor(cursor: str, order: CustomerOrder) -> tuple[Any, ...]:
         raise DomainError("after", "is not a cursor of this list") from None
     if not isinstance(values, list) or not values or values[0] != order.value:
         raise DomainError("after", "belongs to a list in another order")
-    return tuple(values[1:])
+    key = tuple(values[1:])
+    types = _KEY_TYPES[order]
+    if len(key) != len(types) or not all(
+        isinstance(value, kind) for value, kind in zip(key, types, strict=True)
+    ):
+        raise DomainError("after", "is not a cursor of this list")
+    return key
+
+
+# The shape of each order's sort key, as ``_sort_keys`` builds it: a forged
+# cursor of another shape would not compare with the rows' keys.
+_KEY_TYPES: dict[CustomerOrder, tuple[type | tuple[type, ...], ...]] = {
+    CustomerOrder.NAME: (str, int),
+    CustomerOrder.PAGE_VIEWS: (int, str, int),
+    CustomerOrder.UNIQUE_VISITORS: (int, str, int),
+    CustomerOrder.LAST_SEEN: (int, (int, float), str, int),
+}
 
 
 async def list_customers(
@@ -139,16 +155,14 @@ async def _candidates(
         " AND (cp.starts_at IS NULL OR cp.starts_at < ?)"
         " AND (cp.ends_at IS NULL OR cp.ends_at > ?)"
     )
-    params: list[Any] = [community.id, end, start]
+    rows = await fetch(sql, [community.id, end, start])
+    found = [(row["id"], row["name"]) for row in rows]
     if search and search.strip():
-        sql += " AND LOWER(c.name) LIKE ? ESCAPE '\\'"
-        params.append(f"%{_escape_like(search.strip().lower())}%")
-    rows = await fetch(sql, params)
-    return [(row["id"], row["name"]) for row in rows]
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        # Matched here, not by SQL LIKE: SQLite's LOWER() folds ASCII only, and
+        # every candidate is loaded for sorting anyway. Wildcards are literal.
+        needle = search.strip().casefold()
+        found = [(cid, name) for cid, name in found if needle in name.casefold()]
+    return found
 
 
 async def _sort_keys(
