@@ -51,7 +51,11 @@ def main(argv: list[str]) -> int:
     ensure_environment("dev")
     if command == "test":
         return run("pytest", *args)
-    return run("ruff", "check", ".") or run("ruff", "format", "--check", ".") or run("mypy")
+    return (
+        run("ruff", "check", ".")
+        or run("ruff", "format", "--check", ".")
+        or run("mypy")
+    )
 
 
 if __name__ == "__main__":

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Scope
 from tortoise.contrib.starlette import RegisterTortoise
 
 from api import ingest
@@ -20,17 +20,14 @@ from api.http import BodyLimit, EngagementGraphQL, GraphQLEndpoint, healthz, rea
 from api.schema import build_schema
 from domain.db import tortoise_config
 from domain.settings import Settings, load_settings
+from workers.clock import run_clock
+from workers.schedule import load_schedule
 
 # The dashboard (built from web/): its own files only, nothing inline, no CDN.
 CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 
 class Dashboard(StaticFiles):
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # BodyLimit's replayed receive says "disconnected" at once, which cuts
-        # file bodies short; a GET of a file has no body to read anyway.
-        await super().__call__(scope, _no_disconnect, send)
-
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
         response.headers["Content-Security-Policy"] = CSP
@@ -38,14 +35,14 @@ class Dashboard(StaticFiles):
         return response
 
 
-async def _no_disconnect() -> Message:
-    await anyio.sleep_forever()
-    raise AssertionError("unreachable")
+def create_app(settings: Settings | None = None, clock: bool = False) -> Starlette:
+    """The whole API, configured from ``settings`` (default: the environment).
 
-
-def create_app(settings: Settings | None = None) -> Starlette:
-    """The whole API, configured from ``settings`` (default: the environment)."""
+    With ``clock`` and no Redis, the process also does the worker's scheduled
+    work: unfinished jobs resume and connected communities sync on time.
+    """
     settings = settings or load_settings()
+    in_process_clock = clock and not settings.redis_url
     ide = not settings.is_production
     graphql = EngagementGraphQL(
         build_schema(production=settings.is_production),
@@ -58,7 +55,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # Request handlers run in other tasks than this one: RegisterTortoise
         # opens the connections with the global fallback so they reach them.
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            yield
+            if not in_process_clock:
+                yield
+                return
+            ticking = asyncio.create_task(run_clock(load_schedule()))
+            try:
+                yield
+            finally:
+                ticking.cancel()
 
     routes = [
         Route("/graphql", GraphQLEndpoint(graphql, ide), methods=["GET", "POST"]),
@@ -67,4 +71,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *ingest.routes,
         Mount("/", Dashboard(directory=Path(__file__).parent / "static", html=True)),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(BodyLimit)], lifespan=lifespan)
+    return Starlette(
+        routes=routes, middleware=[Middleware(BodyLimit)], lifespan=lifespan
+    )

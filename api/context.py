@@ -35,7 +35,8 @@ def context_of(info: strawberry.Info) -> RequestContext:
 
 class _RoleAtLeast(BasePermission):
     role = Role.VIEWER
-    error_extensions = {"code": "FORBIDDEN"}
+    # strawberry reads this as a class attribute of the permission.
+    error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012
 
     @property
     def message(self) -> str:  # type: ignore[override]

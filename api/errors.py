@@ -29,7 +29,9 @@ class UserError:
 
 def user_error(error: DomainError, prefix: str = "") -> UserError:
     field = f"{prefix}.{error.field}" if prefix else error.field
-    return UserError(field=field, message=error.message, code=UserErrorCode(error.code.value))
+    return UserError(
+        field=field, message=error.message, code=UserErrorCode(error.code.value)
+    )
 
 
 class ClientError(GraphQLError):

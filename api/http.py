@@ -22,7 +22,9 @@ MAX_BODY = 1_000_000
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+    return JSONResponse(
+        {"error": {"code": code, "message": message}}, status_code=status
+    )
 
 
 def bearer_token(request: Request) -> str | None:
@@ -38,7 +40,10 @@ async def caller(request: Request) -> ApiKey | None:
 
 
 class EngagementGraphQL(GraphQL):
-    async def get_context(self, request: Any, response: Any) -> RequestContext:
+    # strawberry types the context as None unless told; ours is RequestContext.
+    async def get_context(  # type: ignore[override]
+        self, request: Any, response: Any
+    ) -> RequestContext:
         context: RequestContext = request.state.engagement
         context.request, context.response = request, response
         return context
@@ -57,17 +62,21 @@ class GraphQLEndpoint:
             await self.graphql(scope, receive, send)
             return
         if request.method != "POST":
-            await error_response(405, "METHOD_NOT_ALLOWED", "use POST")(scope, receive, send)
+            await error_response(405, "METHOD_NOT_ALLOWED", "use POST")(
+                scope, receive, send
+            )
             return
 
         key = await caller(request)
         if key is None:
-            response = error_response(401, "UNAUTHENTICATED", "a valid API key is required")
+            response = error_response(
+                401, "UNAUTHENTICATED", "a valid API key is required"
+            )
             response.headers["WWW-Authenticate"] = "Bearer"
             await response(scope, receive, send)
             return
 
-        community = await Community.get(id=key.community_id)  # type: ignore[attr-defined]
+        community = await Community.get(id=key.community_id)
         scope.setdefault("state", {})["engagement"] = RequestContext(community, key)
         await self.graphql(scope, receive, send)
 
@@ -97,20 +106,21 @@ class BodyLimit:
                 await self._refuse(scope, receive, send)
                 return
 
-        await self.app(scope, _replay(body), send)
+        await self.app(scope, _replay(body, receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"the request body is larger than {self.limit} bytes"
         await error_response(413, "PAYLOAD_TOO_LARGE", message)(scope, receive, send)
 
 
-def _replay(body: bytes) -> Receive:
+def _replay(body: bytes, upstream: Receive) -> Receive:
+    """The body already read, then whatever the connection says next."""
     sent = False
 
     async def receive() -> Message:
         nonlocal sent
         if sent:
-            return {"type": "http.disconnect"}
+            return await upstream()
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 

@@ -49,7 +49,9 @@ async def _writer(request: Request) -> ApiKey:
     secret = _secret(request)
     key = await authenticate(secret) if secret else None
     if key is None:
-        raise Refused(error_response(401, "UNAUTHENTICATED", "a valid API key is required"))
+        raise Refused(
+            error_response(401, "UNAUTHENTICATED", "a valid API key is required")
+        )
     if Role(key.role) not in _WRITERS:
         raise Refused(error_response(403, "FORBIDDEN", "this needs an integration key"))
     return key
@@ -63,34 +65,39 @@ async def _body(request: Request) -> Any:
         try:
             raw = inflater.decompress(raw, MAX_BATCH_BYTES + 1)
         except zlib.error:
-            raise Refused(error_response(400, "BAD_REQUEST", "the body is not valid gzip"))
+            refusal = error_response(400, "BAD_REQUEST", "the body is not valid gzip")
+            raise Refused(refusal) from None
     if len(raw) > MAX_BATCH_BYTES:
         message = f"a batch holds at most {MAX_BATCH_BYTES} bytes, decompressed"
         raise Refused(error_response(413, "PAYLOAD_TOO_LARGE", message))
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise Refused(error_response(400, "BAD_REQUEST", "the body is not JSON")) from None
+        raise Refused(
+            error_response(400, "BAD_REQUEST", "the body is not JSON")
+        ) from None
 
 
 def _answer(report: IngestReport, received: int, started: float) -> JSONResponse:
-    return JSONResponse({
-        "success": True,
-        "received": received,
-        "stored": {
-            "pageViews": report.page_views,
-            "contributions": report.contributions,
-            "identifies": report.identifies,
-            "groups": report.groups,
-            "otherEvents": report.other_events,
-        },
-        "duplicates": report.duplicates,
-        "errors": [
-            {"index": index, "field": field, "message": message}
-            for index, field, message in report.errors
-        ],
-        "tookMs": round((time.perf_counter() - started) * 1000, 1),
-    })
+    return JSONResponse(
+        {
+            "success": True,
+            "received": received,
+            "stored": {
+                "pageViews": report.page_views,
+                "contributions": report.contributions,
+                "identifies": report.identifies,
+                "groups": report.groups,
+                "otherEvents": report.other_events,
+            },
+            "duplicates": report.duplicates,
+            "errors": [
+                {"index": index, "field": field, "message": message}
+                for index, field, message in report.errors
+            ],
+            "tookMs": round((time.perf_counter() - started) * 1000, 1),
+        }
+    )
 
 
 async def _ingest(request: Request, single: str | None) -> Response:
@@ -106,16 +113,21 @@ async def _ingest(request: Request, single: str | None) -> Response:
     messages = [{**payload, "type": single}] if single else payload.get("batch")
     if not isinstance(messages, list):
         return error_response(400, "BAD_REQUEST", "'batch' must be a list of messages")
-    community = await Community.get(id=key.community_id)  # type: ignore[attr-defined]
+    community = await Community.get(id=key.community_id)
     report = await ingest(community, messages, datetime.now(UTC), payload.get("sentAt"))
     await enqueue_enrichment(
         community.id, [c.member.id for c in report.relinked if c.needs_attribution]
     )
 
-    log.info("ingest.batch", extra={
-        "community": community.id, "messages": len(messages),
-        "page_views": report.page_views, "errors": len(report.errors),
-    })
+    log.info(
+        "ingest.batch",
+        extra={
+            "community": community.id,
+            "messages": len(messages),
+            "page_views": report.page_views,
+            "errors": len(report.errors),
+        },
+    )
     return _answer(report, len(messages), started)
 
 
@@ -133,6 +145,8 @@ def _single(kind: str):
 
 routes = [
     Route("/v1/batch", batch, methods=["POST"]),
-    *(Route(f"/v1/{kind}", _single(kind), methods=["POST"])
-      for kind in ("page", "track", "identify", "group")),
+    *(
+        Route(f"/v1/{kind}", _single(kind), methods=["POST"])
+        for kind in ("page", "track", "identify", "group")
+    ),
 ]

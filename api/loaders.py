@@ -58,9 +58,13 @@ class Loaders:
         return [counts.get(i, 0) for i in ids]
 
     async def _domains(self, ids: Sequence[int]) -> list[list[str]]:
-        rows = await CompanyDomain.filter(
-            community_id=self.community.id, company_id__in=list(ids)
-        ).order_by("domain").values_list("company_id", "domain")
+        rows = (
+            await CompanyDomain.filter(
+                community_id=self.community.id, company_id__in=list(ids)
+            )
+            .order_by("domain")
+            .values_list("company_id", "domain")
+        )
         found: dict[int, list[str]] = defaultdict(list)
         for company_id, domain in rows:
             found[company_id].append(domain)
@@ -71,17 +75,21 @@ class Loaders:
     ) -> list[list[tuple[datetime | None, datetime | None]]]:
         rows = await CustomerPeriod.filter(
             community_id=self.community.id, company_id__in=list(ids)
-        ).order_by("starts_at").values_list("company_id", "starts_at", "ends_at")
+        ).values_list("company_id", "starts_at", "ends_at")
         found: dict[int, list] = defaultdict(list)
         for company_id, starts, ends in rows:
             found[company_id].append((starts, ends))
+        # Oldest first, "since before any record" (null) first, on every database.
+        for periods in found.values():
+            periods.sort(key=lambda period: (period[0] is not None, period[0]))
         return [found.get(i, []) for i in ids]
 
 
 def is_customer_now(periods: list[tuple[datetime | None, datetime | None]]) -> bool:
     now = datetime.now(UTC)
     return any(
-        (start is None or start <= now) and (end is None or end > now) for start, end in periods
+        (start is None or start <= now) and (end is None or end > now)
+        for start, end in periods
     )
 
 

@@ -15,20 +15,22 @@ from api.types import Job, Member
 from domain import activity
 from domain.apikeys import create_api_key, revoke_api_key
 from domain.communities import update_community_settings
-from domain.csv_import import import_companies_csv
 from domain.companies import find_company_by_crm_id, find_company_by_domain, get_company
+from domain.csv_import import import_companies_csv
 from domain.errors import DomainError
 from domain.members import LinkChange, link_members, unlink_member
 from domain.models import ContributionKind as Kind
-from domain.models import Role as RoleValue
 from domain.models import Job as JobRow
+from domain.models import Role as RoleValue
 from workers.queue import enqueue_enrichment
 
 MAX_BATCH = 1000
 _INPUT = strawberry.argument(description="What to change.")
 
 
-@strawberry.input(description="Link one member to one company, named in exactly one way.")
+@strawberry.input(
+    description="Link one member to one company, named in exactly one way."
+)
 class LinkMemberInput:
     external_id: str = strawberry.field(description="The community platform's user id.")
     company_id: strawberry.ID | None = strawberry.field(
@@ -37,7 +39,9 @@ class LinkMemberInput:
     crm_id: str | None = strawberry.field(
         default=None, description="The CRM id; Salesforce ids in 15 or 18 characters."
     )
-    domain: str | None = strawberry.field(default=None, description="A web domain of the company.")
+    domain: str | None = strawberry.field(
+        default=None, description="A web domain of the company."
+    )
 
 
 @strawberry.type(description="The member after the link, and the enrichment job.")
@@ -46,7 +50,9 @@ class LinkMemberPayload:
     job: Job | None = strawberry.field(
         description="Re-attributes the member's history; null when nothing changed."
     )
-    user_errors: list[UserError] = strawberry.field(description="Refused inputs; empty on success.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Refused inputs; empty on success."
+    )
 
 
 @strawberry.input(description="Detach a member from its company.")
@@ -63,12 +69,16 @@ class LinkMembersInput:
 class LinkMembersPayload:
     changed: int = strawberry.field(description="Members whose company changed.")
     job: Job | None = strawberry.field(description="Re-attributes their history.")
-    user_errors: list[UserError] = strawberry.field(description="Refused inputs; empty on success.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Refused inputs; empty on success."
+    )
 
 
 @strawberry.input(description="One page view.")
 class PageViewInput:
-    message_id: str = strawberry.field(description="Unique per community; a resend is ignored.")
+    message_id: str = strawberry.field(
+        description="Unique per community; a resend is ignored."
+    )
     occurred_at: datetime = strawberry.field(description="When, with a UTC offset.")
     path: str = strawberry.field(description="The page's path.")
     member_external_id: str | None = strawberry.field(
@@ -90,7 +100,9 @@ class RecordPageViewsInput:
 class RecordActivityPayload:
     stored: int = strawberry.field(description="New rows stored.")
     duplicates: int = strawberry.field(description="Rows skipped as already stored.")
-    user_errors: list[UserError] = strawberry.field(description="Refused inputs; empty on success.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Refused inputs; empty on success."
+    )
 
 
 @strawberry.enum(description="Kinds of contribution.")
@@ -104,29 +116,40 @@ class ContributionKind(Enum):
 
 @strawberry.input(description="One contribution.")
 class ContributionInput:
-    message_id: str = strawberry.field(description="Unique per community; a resend is ignored.")
+    message_id: str = strawberry.field(
+        description="Unique per community; a resend is ignored."
+    )
     occurred_at: datetime = strawberry.field(description="When, with a UTC offset.")
     member_external_id: str = strawberry.field(description="The contributing member.")
     kind: ContributionKind = strawberry.field(description="What was contributed.")
 
 
-@strawberry.input(description="Up to 1,000 contributions, stored together or not at all.")
+@strawberry.input(
+    description="Up to 1,000 contributions, stored together or not at all."
+)
 class RecordContributionsInput:
-    contributions: list[ContributionInput] = strawberry.field(description="The contributions.")
+    contributions: list[ContributionInput] = strawberry.field(
+        description="The contributions."
+    )
 
 
 @strawberry.input(description="New community settings; omitted ones stay.")
 class UpdateCommunitySettingsInput:
-    timezone: str | None = strawberry.field(default=None, description="An IANA time zone.")
+    timezone: str | None = strawberry.field(
+        default=None, description="An IANA time zone."
+    )
     lurker_threshold: int | None = strawberry.field(
-        default=None, description="Page views above which a silent customer is a lurker."
+        default=None,
+        description="Page views above which a silent customer is a lurker.",
     )
 
 
 @strawberry.type(description="The community after the change.")
 class UpdateCommunitySettingsPayload:
     community: Community | None = strawberry.field(description="The community.")
-    user_errors: list[UserError] = strawberry.field(description="Refused inputs; empty on success.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Refused inputs; empty on success."
+    )
 
 
 @strawberry.input(description="Companies and their status history as CSV text.")
@@ -140,7 +163,9 @@ class ImportCompaniesInput:
 class ImportCompaniesPayload:
     rows: int = strawberry.field(description="Data rows read.")
     companies_created: int = strawberry.field(description="New companies.")
-    companies_updated: int = strawberry.field(description="Companies whose data changed.")
+    companies_updated: int = strawberry.field(
+        description="Companies whose data changed."
+    )
     status_changes: int = strawberry.field(description="Status changes stored.")
     user_errors: list[UserError] = strawberry.field(
         description="One per bad row, as csv[LINE].COLUMN; the good rows were kept."
@@ -157,14 +182,20 @@ class Role(Enum):
 @strawberry.input(description="A new API key.")
 class CreateApiKeyInput:
     role: Role = strawberry.field(description="What the key may do.")
-    name: str = strawberry.field(default="", description="A label to recognise the key by.")
+    name: str = strawberry.field(
+        default="", description="A label to recognise the key by."
+    )
 
 
 @strawberry.type(description="The new key; its secret is shown here once.")
 class CreateApiKeyPayload:
-    api_key: ApiKey | None = strawberry.field(description="The key, without its secret.")
+    api_key: ApiKey | None = strawberry.field(
+        description="The key, without its secret."
+    )
     secret: str | None = strawberry.field(description="The key itself. Store it now.")
-    user_errors: list[UserError] = strawberry.field(description="Refused inputs; empty on success.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Refused inputs; empty on success."
+    )
 
 
 @strawberry.input(description="The key to revoke.")
@@ -175,20 +206,30 @@ class RevokeApiKeyInput:
 @strawberry.type(description="The key after revocation.")
 class RevokeApiKeyPayload:
     api_key: ApiKey | None = strawberry.field(description="The revoked key.")
-    user_errors: list[UserError] = strawberry.field(description="Refused inputs; empty on success.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Refused inputs; empty on success."
+    )
 
 
 async def _target(community_id: int, link: LinkMemberInput, prefix: str) -> int:
     """The company id a link names, in exactly one way."""
     named = [v for v in (link.company_id, link.crm_id, link.domain) if v is not None]
     if len(named) != 1:
-        raise DomainError(f"{prefix}companyId", "name the company by exactly one of"
-                          " companyId, crmId or domain")
+        raise DomainError(
+            f"{prefix}companyId",
+            "name the company by exactly one of companyId, crmId or domain",
+        )
     if link.company_id is not None:
-        return (await get_company(community_id, link.company_id, f"{prefix}companyId")).id
+        return (
+            await get_company(community_id, link.company_id, f"{prefix}companyId")
+        ).id
     if link.crm_id is not None:
-        return (await find_company_by_crm_id(community_id, link.crm_id, f"{prefix}crmId")).id
-    return (await find_company_by_domain(community_id, link.domain or "", f"{prefix}domain")).id
+        return (
+            await find_company_by_crm_id(community_id, link.crm_id, f"{prefix}crmId")
+        ).id
+    return (
+        await find_company_by_domain(community_id, link.domain or "", f"{prefix}domain")
+    ).id
 
 
 async def _enrich(community_id: int, changes: list[LinkChange]) -> JobRow | None:
@@ -198,22 +239,30 @@ async def _enrich(community_id: int, changes: list[LinkChange]) -> JobRow | None
     )
 
 
-@strawberry.type(description="Everything integrations and admins change.")
-class Mutation:
+@strawberry.type(description="Members, activity, companies, settings and keys.")
+class CoreMutation:
     @strawberry.mutation(
         description="Link a member to a company; all the member's history follows.",
         permission_classes=[CanIntegrate],
     )
-    async def link_member(self, info: strawberry.Info, input: Annotated[LinkMemberInput, _INPUT]) -> LinkMemberPayload:
+    async def link_member(
+        self, info: strawberry.Info, input: Annotated[LinkMemberInput, _INPUT]
+    ) -> LinkMemberPayload:
         community_id = context_of(info).community.id
         try:
             company_id = await _target(community_id, input, "")
-            [change] = await link_members(community_id, [(input.external_id, company_id)])
+            [change] = await link_members(
+                community_id, [(input.external_id, company_id)]
+            )
         except DomainError as error:
-            return LinkMemberPayload(member=None, job=None, user_errors=[user_error(error)])
+            return LinkMemberPayload(
+                member=None, job=None, user_errors=[user_error(error)]
+            )
         job = await _enrich(community_id, [change])
         return LinkMemberPayload(
-            member=Member.of(change.member), job=Job.of(job) if job else None, user_errors=[]
+            member=Member.of(change.member),
+            job=Job.of(job) if job else None,
+            user_errors=[],
         )
 
     @strawberry.mutation(
@@ -227,14 +276,19 @@ class Mutation:
         try:
             change = await unlink_member(community_id, input.external_id)
         except DomainError as error:
-            return LinkMemberPayload(member=None, job=None, user_errors=[user_error(error)])
+            return LinkMemberPayload(
+                member=None, job=None, user_errors=[user_error(error)]
+            )
         job = await _enrich(community_id, [change])
         return LinkMemberPayload(
-            member=Member.of(change.member), job=Job.of(job) if job else None, user_errors=[]
+            member=Member.of(change.member),
+            job=Job.of(job) if job else None,
+            user_errors=[],
         )
 
     @strawberry.mutation(
-        description="Apply up to 1,000 links at once.", permission_classes=[CanIntegrate]
+        description="Apply up to 1,000 links at once.",
+        permission_classes=[CanIntegrate],
     )
     async def link_members(
         self, info: strawberry.Info, input: Annotated[LinkMembersInput, _INPUT]
@@ -242,11 +296,18 @@ class Mutation:
         community_id = context_of(info).community.id
         if not 1 <= len(input.links) <= MAX_BATCH:
             error = DomainError("links", f"send between 1 and {MAX_BATCH} links")
-            return LinkMembersPayload(changed=0, job=None, user_errors=[user_error(error)])
+            return LinkMembersPayload(
+                changed=0, job=None, user_errors=[user_error(error)]
+            )
         errors, pairs = [], []
         for index, link in enumerate(input.links):
             try:
-                pairs.append((link.external_id, await _target(community_id, link, f"links[{index}].")))
+                pairs.append(
+                    (
+                        link.external_id,
+                        await _target(community_id, link, f"links[{index}]."),
+                    )
+                )
             except DomainError as error:
                 errors.append(user_error(error))
         if not errors:
@@ -258,7 +319,8 @@ class Mutation:
             return LinkMembersPayload(changed=0, job=None, user_errors=errors)
         job = await _enrich(community_id, changes)
         return LinkMembersPayload(
-            changed=sum(c.changed for c in changes), job=Job.of(job) if job else None,
+            changed=sum(c.changed for c in changes),
+            job=Job.of(job) if job else None,
             user_errors=[],
         )
 
@@ -270,13 +332,21 @@ class Mutation:
         self, info: strawberry.Info, input: Annotated[RecordPageViewsInput, _INPUT]
     ) -> RecordActivityPayload:
         if not 1 <= len(input.page_views) <= MAX_BATCH:
-            error = DomainError("pageViews", f"send between 1 and {MAX_BATCH} page views")
-            return RecordActivityPayload(stored=0, duplicates=0, user_errors=[user_error(error)])
+            error = DomainError(
+                "pageViews", f"send between 1 and {MAX_BATCH} page views"
+            )
+            return RecordActivityPayload(
+                stored=0, duplicates=0, user_errors=[user_error(error)]
+            )
         items = [
             activity.PageViewInput(
-                message_id=v.message_id, occurred_at=v.occurred_at, path=v.path,
-                member_external_id=v.member_external_id, anonymous_id=v.anonymous_id,
-                title=v.title, url=v.url,
+                message_id=v.message_id,
+                occurred_at=v.occurred_at,
+                path=v.path,
+                member_external_id=v.member_external_id,
+                anonymous_id=v.anonymous_id,
+                title=v.title,
+                url=v.url,
             )
             for v in input.page_views
         ]
@@ -284,18 +354,25 @@ class Mutation:
         return _activity_payload(result, "pageViews")
 
     @strawberry.mutation(
-        description="Record up to 1,000 contributions.", permission_classes=[CanIntegrate]
+        description="Record up to 1,000 contributions.",
+        permission_classes=[CanIntegrate],
     )
     async def record_contributions(
         self, info: strawberry.Info, input: Annotated[RecordContributionsInput, _INPUT]
     ) -> RecordActivityPayload:
         if not 1 <= len(input.contributions) <= MAX_BATCH:
-            error = DomainError("contributions", f"send between 1 and {MAX_BATCH} contributions")
-            return RecordActivityPayload(stored=0, duplicates=0, user_errors=[user_error(error)])
+            error = DomainError(
+                "contributions", f"send between 1 and {MAX_BATCH} contributions"
+            )
+            return RecordActivityPayload(
+                stored=0, duplicates=0, user_errors=[user_error(error)]
+            )
         items = [
             activity.ContributionInput(
-                message_id=c.message_id, occurred_at=c.occurred_at,
-                member_external_id=c.member_external_id, kind=Kind(c.kind.value),
+                message_id=c.message_id,
+                occurred_at=c.occurred_at,
+                member_external_id=c.member_external_id,
+                kind=Kind(c.kind.value),
             )
             for c in input.contributions
         ]
@@ -307,7 +384,9 @@ class Mutation:
         permission_classes=[IsAdmin],
     )
     async def update_community_settings(
-        self, info: strawberry.Info, input: Annotated[UpdateCommunitySettingsInput, _INPUT]
+        self,
+        info: strawberry.Info,
+        input: Annotated[UpdateCommunitySettingsInput, _INPUT],
     ) -> UpdateCommunitySettingsPayload:
         context = context_of(info)
         try:
@@ -316,8 +395,12 @@ class Mutation:
             )
         except DomainError as error:
             await context.community.refresh_from_db()
-            return UpdateCommunitySettingsPayload(community=None, user_errors=[user_error(error)])
-        return UpdateCommunitySettingsPayload(community=community_of(info), user_errors=[])
+            return UpdateCommunitySettingsPayload(
+                community=None, user_errors=[user_error(error)]
+            )
+        return UpdateCommunitySettingsPayload(
+            community=community_of(info), user_errors=[]
+        )
 
     @strawberry.mutation(
         description="Import companies from another CRM; importing twice changes nothing.",
@@ -331,7 +414,10 @@ class Mutation:
         except DomainError as error:
             failed = [user_error(error, "csv")]
             return ImportCompaniesPayload(
-                rows=0, companies_created=0, companies_updated=0, status_changes=0,
+                rows=0,
+                companies_created=0,
+                companies_updated=0,
+                status_changes=0,
                 user_errors=failed,
             )
         return ImportCompaniesPayload(
@@ -340,8 +426,11 @@ class Mutation:
             companies_updated=report.companies_updated,
             status_changes=report.status_changes,
             user_errors=[
-                UserError(field=f"csv[{e.line}].{e.field}", message=e.reason,
-                          code=UserErrorCode.INVALID)
+                UserError(
+                    field=f"csv[{e.line}].{e.field}",
+                    message=e.reason,
+                    code=UserErrorCode.INVALID,
+                )
                 for e in report.errors
             ],
         )
@@ -351,7 +440,9 @@ class Mutation:
         self, info: strawberry.Info, input: Annotated[CreateApiKeyInput, _INPUT]
     ) -> CreateApiKeyPayload:
         community_id = context_of(info).community.id
-        issued = await create_api_key(community_id, RoleValue(input.role.value), input.name)
+        issued = await create_api_key(
+            community_id, RoleValue(input.role.value), input.name
+        )
         return CreateApiKeyPayload(
             api_key=ApiKey.of(issued.record), secret=issued.secret, user_errors=[]
         )
@@ -367,9 +458,13 @@ class Mutation:
         return RevokeApiKeyPayload(api_key=ApiKey.of(row), user_errors=[])
 
 
-def _activity_payload(result: activity.RecordResult, name: str) -> RecordActivityPayload:
+def _activity_payload(
+    result: activity.RecordResult, name: str
+) -> RecordActivityPayload:
     return RecordActivityPayload(
         stored=result.stored,
         duplicates=result.duplicates,
-        user_errors=[user_error(error, f"{name}[{index}]") for index, error in result.errors],
+        user_errors=[
+            user_error(error, f"{name}[{index}]") for index, error in result.errors
+        ],
     )

@@ -9,10 +9,11 @@ import strawberry
 
 from api.context import CanRead, IsAdmin, context_of
 from api.errors import input_error
+from api.scalars import Month
 from api.types import (
+    After,
     Customer,
     CustomerConnection,
-    After,
     CustomerEdge,
     EngagementSummary,
     First,
@@ -27,7 +28,6 @@ from api.types import (
     id_from_cursor,
     job_connection,
 )
-from api.scalars import Month
 from domain import customers as customer_lists
 from domain.errors import DomainError
 from domain.jobs import get_job, list_jobs
@@ -61,7 +61,9 @@ class CustomerOrder(Enum):
 class Community:
     id: strawberry.ID = strawberry.field(description="The community's id.")
     name: str = strawberry.field(description="The community's name.")
-    timezone: str = strawberry.field(description="IANA zone in which days and months are cut.")
+    timezone: str = strawberry.field(
+        description="IANA zone in which days and months are cut."
+    )
     lurker_threshold: int = strawberry.field(
         description="Page views above which a customer without contributions is a lurker."
     )
@@ -74,7 +76,9 @@ class ApiKey:
     name: str = strawberry.field(description="A label to recognise the key by.")
     prefix: str = strawberry.field(description="The key's first characters.")
     created_at: str = strawberry.field(description="When it was issued, ISO 8601.")
-    revoked_at: str | None = strawberry.field(description="When it was revoked, if it was.")
+    revoked_at: str | None = strawberry.field(
+        description="When it was revoked, if it was."
+    )
 
     @classmethod
     def of(cls, row: ApiKeyRow) -> ApiKey:
@@ -100,7 +104,9 @@ def community_of(info: strawberry.Info) -> Community:
 
 @strawberry.type(description="Everything a dashboard reads.")
 class Query:
-    @strawberry.field(description="The caller's community.", permission_classes=[CanRead])
+    @strawberry.field(
+        description="The caller's community.", permission_classes=[CanRead]
+    )
     def community(self, info: strawberry.Info) -> Community:
         return community_of(info)
 
@@ -124,7 +130,9 @@ class Query:
         description="Customer counts and traffic of a range of dates.",
         permission_classes=[CanRead],
     )
-    async def engagement_summary(self, info: strawberry.Info, from_: From, to: To) -> EngagementSummary:
+    async def engagement_summary(
+        self, info: strawberry.Info, from_: From, to: To
+    ) -> EngagementSummary:
         try:
             summary = await engagement_summary(context_of(info).community, from_, to)
         except DomainError as error:
@@ -151,14 +159,17 @@ class Query:
         from_: From,
         to: To,
         activity: Annotated[
-            CustomerActivity, strawberry.argument(description="Which customers to list.")
+            CustomerActivity,
+            strawberry.argument(description="Which customers to list."),
         ] = CustomerActivity.ALL,
         search: Annotated[
             str | None, strawberry.argument(description="Part of the name, any case.")
         ] = None,
         order_by: Annotated[
             CustomerOrder | None,
-            strawberry.argument(description="Default: NAME, or LAST_SEEN for INACTIVE."),
+            strawberry.argument(
+                description="Default: NAME, or LAST_SEEN for INACTIVE."
+            ),
         ] = None,
         first: First = 50,
         after: After = None,
@@ -167,10 +178,14 @@ class Query:
         context = context_of(info)
         try:
             page, order = await customer_lists.list_customers(
-                context.community, from_, to,
+                context.community,
+                from_,
+                to,
                 activity=customer_lists.ActivityFilter(activity.value),
                 search=search,
-                order=customer_lists.CustomerOrder(order_by.value) if order_by else None,
+                order=customer_lists.CustomerOrder(order_by.value)
+                if order_by
+                else None,
                 limit=first,
                 after=after,
             )
@@ -179,7 +194,9 @@ class Query:
         companies = await Company.filter(id__in=[r.company_id for r in page.rows])
         by_id = {c.id: c for c in companies}
         edges = [
-            CustomerEdge(cursor=page.cursor(row, order), node=Customer.of(by_id[row.company_id]))
+            CustomerEdge(
+                cursor=page.cursor(row, order), node=Customer.of(by_id[row.company_id])
+            )
             for row in page.rows
         ]
         return CustomerConnection(
@@ -200,7 +217,9 @@ class Query:
     async def customer(
         self,
         info: strawberry.Info,
-        id: Annotated[strawberry.ID, strawberry.argument(description="The company's id.")],
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The company's id.")
+        ],
     ) -> Customer | None:
         if not str(id).isdigit():
             return None
@@ -230,7 +249,9 @@ class Query:
         row = await get_job(context_of(info).community.id, str(id))
         return Job.of(row) if row else None
 
-    @strawberry.field(description="The community's jobs, newest first.", permission_classes=[CanRead])
+    @strawberry.field(
+        description="The community's jobs, newest first.", permission_classes=[CanRead]
+    )
     async def jobs(
         self, info: strawberry.Info, first: First = 20, after: After = None
     ) -> JobConnection:
@@ -242,7 +263,11 @@ class Query:
             raise input_error(error) from None
         return job_connection(rows, first, after)
 
-    @strawberry.field(description="The community's API keys.", permission_classes=[IsAdmin])
+    @strawberry.field(
+        description="The community's API keys.", permission_classes=[IsAdmin]
+    )
     async def api_keys(self, info: strawberry.Info) -> list[ApiKey]:
-        rows = await ApiKeyRow.filter(community_id=context_of(info).community.id).order_by("id")
+        rows = await ApiKeyRow.filter(
+            community_id=context_of(info).community.id
+        ).order_by("id")
         return [ApiKey.of(row) for row in rows]

@@ -6,6 +6,7 @@ from datetime import date
 from typing import NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 from domain.errors import DomainError
 from domain.periods import format_month, parse_month
@@ -22,7 +23,7 @@ def _parse_month(value: object) -> date:
 
 Month = NewType("Month", date)
 
-SCALARS = {
+SCALARS: dict[object, ScalarDefinition] = {
     Month: strawberry.scalar(
         name="Month",
         description="A calendar month in the community's time zone, as YYYY-MM.",

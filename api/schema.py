@@ -17,8 +17,9 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from api.mutations import Mutation
+from api.mutations import CoreMutation
 from api.queries import Query
+from api.salesforce import SalesforceMutation
 from api.scalars import SCALARS
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,13 @@ log = logging.getLogger(__name__)
 MAX_DEPTH = 10
 MAX_TOKENS = 5_000
 MAX_ALIASES = 30
+
+
+@strawberry.type(
+    name="Mutation", description="Everything integrations and admins change."
+)
+class Mutation(CoreMutation, SalesforceMutation):
+    pass
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -37,7 +45,9 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 class EngagementSchema(strawberry.Schema):
     def process_errors(
-        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+        self,
+        errors: list[GraphQLError],
+        execution_context: ExecutionContext | None = None,
     ) -> None:
         for error in errors:
             if is_unexpected(error):

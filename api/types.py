@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import date, datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -17,16 +17,21 @@ from api.scalars import Month
 from domain.errors import DomainError
 from domain.metrics import CustomerEngagement as Engagement
 from domain.metrics import MonthlyActivity as MonthlyCounts
-from domain.models import Company, Job as JobRow, Member as MemberRow
+from domain.models import Company
+from domain.models import Job as JobRow
+from domain.models import Member as MemberRow
 from domain.periods import validate_date_range
 
 MAX_PAGE = 200
 
-From = Annotated[date, strawberry.argument(name="from", description="First day, included.")]
+From = Annotated[
+    date, strawberry.argument(name="from", description="First day, included.")
+]
 To = Annotated[date, strawberry.argument(description="Last day, included.")]
 First = Annotated[int, strawberry.argument(description="Rows per page, 1 to 200.")]
 After = Annotated[
-    str | None, strawberry.argument(description="The cursor of the row to continue after.")
+    str | None,
+    strawberry.argument(description="The cursor of the row to continue after."),
 ]
 
 
@@ -37,7 +42,9 @@ def check_page_size(first: int) -> None:
 
 @strawberry.type(description="Customer counts of one calendar month.")
 class MonthlyActivity:
-    month: Month = strawberry.field(description="The month, in the community's time zone.")
+    month: Month = strawberry.field(
+        description="The month, in the community's time zone."
+    )
     active_customers: int = strawberry.field(
         description="Customers with at least one attributed page view in the month."
     )
@@ -54,7 +61,7 @@ class MonthlyActivity:
     @classmethod
     def of(cls, counts: MonthlyCounts) -> MonthlyActivity:
         return cls(
-            month=counts.month,
+            month=Month(counts.month),
             active_customers=counts.active,
             inactive_customers=counts.inactive,
             total_customers=counts.total,
@@ -106,11 +113,15 @@ class CustomerEngagement:
     unique_visitors: int = strawberry.field(
         description="Distinct members of the company with a page view."
     )
-    page_views: int = strawberry.field(description="Attributed page views, refreshes included.")
+    page_views: int = strawberry.field(
+        description="Attributed page views, refreshes included."
+    )
     lurker: bool = strawberry.field(
         description="More page views than the community's lurker threshold and no contribution."
     )
-    contributions: Contributions = strawberry.field(description="Contributions by kind.")
+    contributions: Contributions = strawberry.field(
+        description="Contributions by kind."
+    )
 
     @classmethod
     def of(cls, engagement: Engagement) -> CustomerEngagement:
@@ -130,7 +141,9 @@ class CustomerPeriod:
     from_: datetime | None = strawberry.field(
         name="from", description="Start; null when it began before any record."
     )
-    to: datetime | None = strawberry.field(description="End (exclusive); null while open.")
+    to: datetime | None = strawberry.field(
+        description="End (exclusive); null while open."
+    )
 
 
 @strawberry.type(description="Paging state of a connection.")
@@ -152,14 +165,16 @@ class LinkSource(Enum):
 class Member:
     external_id: str = strawberry.field(description="The community platform's user id.")
     email: str | None = strawberry.field(description="The member's e-mail, when known.")
-    link_source: LinkSource | None = strawberry.field(description="How the link was made.")
+    link_source: LinkSource | None = strawberry.field(
+        description="How the link was made."
+    )
     linked_at: datetime | None = strawberry.field(description="When the link was made.")
     company_id: strawberry.Private[int | None]
 
     @strawberry.field(description="The company the member is linked to now.")
-    async def company(self, info: strawberry.Info) -> Annotated[
-        Customer, strawberry.lazy("api.types")
-    ] | None:
+    async def company(
+        self, info: strawberry.Info
+    ) -> Annotated[Customer, strawberry.lazy("api.types")] | None:
         if self.company_id is None:
             return None
         row = await context_of(info).loaders.company.load(self.company_id)
@@ -172,13 +187,15 @@ class Member:
             email=row.email,
             link_source=LinkSource(row.link_source.value) if row.link_source else None,
             linked_at=row.linked_at,
-            company_id=row.company_id,  # type: ignore[attr-defined]
+            company_id=row.company_id,
         )
 
 
 @strawberry.type(description="An edge of a member connection.")
 class MemberEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this row.")
+    cursor: str = strawberry.field(
+        description="Pass as `after` to continue after this row."
+    )
     node: Member = strawberry.field(description="The member.")
 
 
@@ -205,7 +222,9 @@ def id_from_cursor(cursor: str) -> str:
 
 @strawberry.type(description="A company imported from the CRM.")
 class Customer:
-    id: strawberry.ID = strawberry.field(description="The company's id in this service.")
+    id: strawberry.ID = strawberry.field(
+        description="The company's id in this service."
+    )
     name: str = strawberry.field(description="The company's name in the CRM.")
     crm_id: str = strawberry.field(
         description="The CRM's id; Salesforce ids in their 18-character form."
@@ -280,7 +299,9 @@ class Customer:
 
 @strawberry.type(description="An edge of a customer connection.")
 class CustomerEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this row.")
+    cursor: str = strawberry.field(
+        description="Pass as `after` to continue after this row."
+    )
     node: Customer = strawberry.field(description="The customer.")
 
 
@@ -319,7 +340,7 @@ class Job:
             status=JobStatus(row.status.value),
             progress=row.progress,
             error=row.error,
-            result=row.result,
+            result=cast(JSON, row.result),
             created_at=row.created_at,
             started_at=row.started_at,
             finished_at=row.finished_at,
@@ -328,7 +349,9 @@ class Job:
 
 @strawberry.type(description="An edge of a job connection.")
 class JobEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this row.")
+    cursor: str = strawberry.field(
+        description="Pass as `after` to continue after this row."
+    )
     node: Job = strawberry.field(description="The job.")
 
 

@@ -29,9 +29,10 @@ ANONYMOUS_IDS = 300_000
 HEAVY_MEMBER_ID = 1
 
 _SYLLABLES = (
-    "ac br cor dyn el fal gra hel ion jun kel lum mar nov orb pix quo ros sol tor"
-).split()
-_ENDINGS = "a ex is on um ia or ix us ar io en".split()
+    *("ac", "br", "cor", "dyn", "el", "fal", "gra", "hel", "ion", "jun"),
+    *("kel", "lum", "mar", "nov", "orb", "pix", "quo", "ros", "sol", "tor"),
+)
+_ENDINGS = ("a", "ex", "is", "on", "um", "ia", "or", "ix", "us", "ar", "io", "en")
 _SUFFIXES = ("Inc", "Labs", "Systems", "Group", "Software", "Cloud", "Data", "AG")
 
 
@@ -64,9 +65,7 @@ class Config:
 class CompanyPlan:
     id: int
     name: str
-    periods: list[tuple[datetime | None, datetime | None]] = field(
-        default_factory=list
-    )
+    periods: list[tuple[datetime | None, datetime | None]] = field(default_factory=list)
     weight: float = 1.0
     lurker: bool = False
     quiet_from: int | None = None  # month index from which its members stop
@@ -150,9 +149,7 @@ def allocate(total: int, weights: list[float]) -> list[int]:
     shares = [w * scale for w in weights]
     counts = [int(s) for s in shares]
     short = total - sum(counts)
-    by_remainder = sorted(
-        range(len(weights)), key=lambda i: (counts[i] - shares[i], i)
-    )
+    by_remainder = sorted(range(len(weights)), key=lambda i: (counts[i] - shares[i], i))
     for index in by_remainder[:short]:
         counts[index] += 1
     return counts
@@ -406,7 +403,9 @@ def write_day_contributions(
     """One local day of contributions, in time order."""
     if not count or not pools.contributor_ids:
         return
-    picked = rng.choices(pools.contributor_ids, cum_weights=pools.contributor_cum, k=count)
+    picked = rng.choices(
+        pools.contributor_ids, cum_weights=pools.contributor_cum, k=count
+    )
     kinds = rng.choices(KINDS, weights=KIND_WEIGHTS, k=count)
     rows = sorted(
         (day.start + second_of_day(rng, day.length), member, kind)
@@ -469,7 +468,9 @@ def write_activity(p: Plan, out: Path) -> dict[str, int]:
                 counts = (totals[i] - heavy[i] - anonymous[i], heavy[i], anonymous[i])
                 write_day_views(rng, w, p.days[i], pools, counts)
                 write_day_contributions(rng, w, p.days[i], pools, contributions[i])
-            print(f"  month {month + 1:2d}/{c.months}: {w.next_view:,} views", flush=True)
+            print(
+                f"  month {month + 1:2d}/{c.months}: {w.next_view:,} views", flush=True
+            )
     return {"views": w.next_view, "contributions": w.next_contribution}
 
 
@@ -478,7 +479,9 @@ def _anonymous_split(totals: list[int], anonymous: int) -> list[int]:
 
 
 def _days_by_month(days: list[Day]):
-    for month, group in itertools.groupby(range(len(days)), key=lambda i: days[i].month):
+    for month, group in itertools.groupby(
+        range(len(days)), key=lambda i: days[i].month
+    ):
         yield month, list(group)
 
 

@@ -30,9 +30,9 @@ from bench.common import asyncpg_dsn, check_local, write_results
 from domain.activity import PageViewInput, record_page_views
 from domain.apikeys import create_api_key
 from domain.communities import create_community
+from domain.companies import save_company, set_customer_periods
 from domain.db import close_database, migrate_database, open_database
 from domain.members import link_members
-from domain.companies import save_company, set_customer_periods
 from domain.models import CrmSource, Role
 
 BATCH = 500
@@ -46,8 +46,10 @@ def _messages(rng: random.Random, prefix: str, count: int) -> list[dict]:
     for index in range(count):
         at = start + timedelta(seconds=rng.randrange(365 * 86_400))
         message = {
-            "type": "page", "messageId": f"{prefix}-{index}",
-            "timestamp": at.isoformat(), "properties": {"path": f"/t/{rng.randrange(5000)}"},
+            "type": "page",
+            "messageId": f"{prefix}-{index}",
+            "timestamp": at.isoformat(),
+            "properties": {"path": f"/t/{rng.randrange(5000)}"},
         }
         if rng.random() < 0.15:
             message["anonymousId"] = f"anon-{rng.randrange(100_000)}"
@@ -60,8 +62,10 @@ def _messages(rng: random.Random, prefix: str, count: int) -> list[dict]:
 def _inputs(messages: list[dict]) -> list[PageViewInput]:
     return [
         PageViewInput(
-            message_id=m["messageId"], occurred_at=datetime.fromisoformat(m["timestamp"]),
-            path=m["properties"]["path"], member_external_id=m.get("userId"),
+            message_id=m["messageId"],
+            occurred_at=datetime.fromisoformat(m["timestamp"]),
+            path=m["properties"]["path"],
+            member_external_id=m.get("userId"),
             anonymous_id=m.get("anonymousId"),
         )
         for m in messages
@@ -86,10 +90,14 @@ async def _setup(url: str):
     community = await create_community("Ingest bench", "America/New_York")
     companies = []
     for index in range(COMPANIES):
-        company = await save_company(community.id, CrmSource.CSV, f"c{index}", f"Co {index}")
+        company = await save_company(
+            community.id, CrmSource.CSV, f"c{index}", f"Co {index}"
+        )
         await set_customer_periods(company, [(None, None)])
         companies.append(company.id)
-    links = [(f"member-{i}", companies[i % COMPANIES]) for i in range(int(MEMBERS * 0.7))]
+    links = [
+        (f"member-{i}", companies[i % COMPANIES]) for i in range(int(MEMBERS * 0.7))
+    ]
     for start in range(0, len(links), 1000):
         await link_members(community.id, links[start : start + 1000])
     key = await create_api_key(community.id, Role.INTEGRATION)
@@ -134,14 +142,30 @@ def _free_port() -> int:
 def _serve(url: str, port: int, workers: int) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "ENGAGEMENT_ENV": "production"}
     env.pop("REDIS_URL", None)
-    command = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
-               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-               "--log-level", "warning", "--no-access-log"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "api.app:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     process = subprocess.Popen(command, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            if (
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code
+                == 200
+            ):
                 return process
         except httpx.TransportError:
             time.sleep(0.2)
@@ -149,9 +173,13 @@ def _serve(url: str, port: int, workers: int) -> subprocess.Popen:
     raise SystemExit("the API did not start")
 
 
-async def _endpoint(base: str, secret: str, batches: list[list[dict]], senders: int) -> dict:
-    bodies = [json.dumps({"batch": b, "sentAt": datetime.now(UTC).isoformat()}).encode()
-              for b in batches]
+async def _endpoint(
+    base: str, secret: str, batches: list[list[dict]], senders: int
+) -> dict:
+    bodies = [
+        json.dumps({"batch": b, "sentAt": datetime.now(UTC).isoformat()}).encode()
+        for b in batches
+    ]
     latencies: list[float] = []
     queue = list(bodies)
     auth = httpx.BasicAuth(secret, "")
@@ -160,11 +188,17 @@ async def _endpoint(base: str, secret: str, batches: list[list[dict]], senders: 
         while queue:
             body = queue.pop()
             started = time.perf_counter()
-            response = await client.post("/v1/batch", content=body, auth=auth,
-                                         headers={"Content-Type": "application/json"})
+            response = await client.post(
+                "/v1/batch",
+                content=body,
+                auth=auth,
+                headers={"Content-Type": "application/json"},
+            )
             latencies.append(time.perf_counter() - started)
             if response.status_code != 200 or response.json()["errors"]:
-                raise SystemExit(f"a batch failed: {response.status_code} {response.text[:300]}")
+                raise SystemExit(
+                    f"a batch failed: {response.status_code} {response.text[:300]}"
+                )
 
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         started = time.perf_counter()
@@ -198,8 +232,14 @@ async def main() -> None:
         server.wait(timeout=30)
 
     share = served["events_per_s"] / ceiling["events_per_s"]
-    result = {"database_only": ceiling, "endpoint": served, "share": round(share, 3),
-              "batch": BATCH, "senders": args.senders, "server_workers": args.server_workers}
+    result = {
+        "database_only": ceiling,
+        "endpoint": served,
+        "share": round(share, 3),
+        "batch": BATCH,
+        "senders": args.senders,
+        "server_workers": args.server_workers,
+    }
     print(json.dumps(result, indent=2))
     write_results("ingest", result)
 

@@ -216,18 +216,14 @@ def _sqlite_values(row: tuple) -> tuple:
 
 def _insert_many(db: sqlite3.Connection, table: str, columns: list[str], rows) -> None:
     marks = ", ".join("?" for _ in columns)
-    db.executemany(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
-    )
+    db.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
 def _insert_file(
     db: sqlite3.Connection, path: Path, table: str, community_id: int
 ) -> None:
     columns = VIEW_COLUMNS if table == "page_view" else CONTRIBUTION_COLUMNS
-    rows = (
-        (community_id, *(value or None for value in row)) for row in csv_rows(path)
-    )
+    rows = ((community_id, *(value or None for value in row)) for row in csv_rows(path))
     _insert_many(db, table, ["community_id", *columns], rows)
     db.commit()
 
@@ -239,6 +235,14 @@ def sqlite_analyze(url: str) -> None:
         db.commit()
     finally:
         db.close()
+
+
+async def analyze(url: str) -> None:
+    """Fresh planner statistics; the server may run without autovacuum."""
+    if backend_of(url) == "postgres":
+        await postgres_analyze(url)
+    else:
+        await asyncio.to_thread(sqlite_analyze, url)
 
 
 # -- rollups through the project's code ------------------------------------------
@@ -288,7 +292,9 @@ async def apply_in_chunks(community: Community, total_views: int) -> None:
 def _contribution(row: dict[str, Any]) -> ContributionFact:
     occurred_at = as_datetime(row["occurred_at"])
     assert occurred_at is not None
-    return ContributionFact(row["member_id"], ContributionKind(row["kind"]), occurred_at)
+    return ContributionFact(
+        row["member_id"], ContributionKind(row["kind"]), occurred_at
+    )
 
 
 async def rebuild_in_one_transaction(community: Community) -> None:
@@ -401,6 +407,8 @@ async def load(url: str, directory: Path, rollups: str, export: bool) -> dict:
     else:
         bulk = await asyncio.to_thread(sqlite_bulk, url, directory, community.id)
     stages.done("bulk insert (total)")
+    await analyze(url)
+    stages.done("analyze raw tables")
 
     if rollups == "rebuild":
         await rebuild_in_one_transaction(community)
@@ -410,10 +418,7 @@ async def load(url: str, directory: Path, rollups: str, export: bool) -> dict:
     sizes = await rollup_sizes()
     await close_database()
 
-    if backend == "postgres":
-        await postgres_analyze(url)
-    else:
-        sqlite_analyze(url)
+    await analyze(url)
     stages.done("analyze")
     if export:
         print(f"  exported {export_parquet(directory)}")
@@ -444,7 +449,8 @@ def main() -> None:
         load(args.database_url, directory, args.rollups, not args.no_export)
     )
     print(f"rollup rows: {result['rollup_rows']}")
-    print(f"results: {write_results('load', result)}")
+    name = f"load-{result['backend']}-{result['views']}"
+    print(f"results: {write_results(name, result)}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any
 
 import click
 
@@ -23,6 +26,14 @@ def main(verbose: bool) -> None:
     configure_logging(verbose, load_settings().is_production)
 
 
+def _check(read_settings: Callable[[], Any]) -> Any:
+    """Settings read from the environment; a bad one stops the command clearly."""
+    try:
+        return read_settings()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+
+
 @main.command()
 def migrate() -> None:
     """Apply the committed database migrations."""
@@ -38,11 +49,14 @@ def serve(host: str, port: int) -> None:
     import uvicorn
 
     from api.app import create_app
+    from workers.schedule import load_schedule
 
     settings = load_settings()
+    _check(load_schedule)
     if not settings.is_production:  # in production a release step migrates
         asyncio.run(migrate_database())
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+    app = create_app(settings, clock=True)
+    uvicorn.run(app, host=host, port=port, access_log=False)
 
 
 @main.command()
@@ -50,14 +64,36 @@ def worker() -> None:
     """Run an ARQ worker for the queue at REDIS_URL."""
     from arq import run_worker
 
-    from workers.arq_queue import WorkerSettings
-
     if not load_settings().redis_url:
         raise click.ClickException(
             "REDIS_URL is not set: jobs run inside `serve` instead"
         )
+    worker_settings = _check(lambda: import_module("workers.worker").WorkerSettings)
     asyncio.run(migrate_database())
-    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    run_worker(worker_settings)
+
+
+@main.command()
+@click.option(
+    "--size",
+    type=click.Choice(["small", "large"]),
+    default="small",
+    show_default=True,
+    help="A year of a small community, or two of a big one.",
+)
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    help="Keep serving the API and dashboard after loading.",
+)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, hidden=True)
+def demo(size: str, serve: bool, port: int, as_of) -> None:
+    """Load a demo community end to end, then serve it on 127.0.0.1."""
+    from demo.run import run_demo
+
+    asyncio.run(run_demo(size, serve, port, as_of.date() if as_of else None))
 
 
 @main.command("export-schema")

@@ -13,18 +13,68 @@ import random
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from domain.periods import day_start
 from domain.salesforce_ids import canonical_id
 
 FREE_MAIL = ("gmail.com", "outlook.com", "yahoo.com")
-WORDS = (
-    "Acme Globex Initech Umbrella Hooli Vandelay Stark Wayne Tyrell Cyberdyne Soylent "
-    "Massive Dynamic Aperture Black Mesa Wonka Gringotts Oscorp Nakatomi Virtucon "
-    "Monarch Zorg Ingen Tessier Ashpool Yoyodyne Pied Piper Dunder Mifflin Sterling "
-    "Cooper Prestige Worldwide Bluth Krusty Duff Gekko Blue Sun Weyland Yutani Stratton "
-    "Sirius Cybernetics Octan Zephyr Québec Müller Søndergaard Łukasz Niño"
-).split()
+WORDS = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Vandelay",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Massive",
+    "Dynamic",
+    "Aperture",
+    "Black",
+    "Mesa",
+    "Wonka",
+    "Gringotts",
+    "Oscorp",
+    "Nakatomi",
+    "Virtucon",
+    "Monarch",
+    "Zorg",
+    "Ingen",
+    "Tessier",
+    "Ashpool",
+    "Yoyodyne",
+    "Pied",
+    "Piper",
+    "Dunder",
+    "Mifflin",
+    "Sterling",
+    "Cooper",
+    "Prestige",
+    "Worldwide",
+    "Bluth",
+    "Krusty",
+    "Duff",
+    "Gekko",
+    "Blue",
+    "Sun",
+    "Weyland",
+    "Yutani",
+    "Stratton",
+    "Sirius",
+    "Cybernetics",
+    "Octan",
+    "Zephyr",
+    "Québec",
+    "Müller",
+    "Søndergaard",
+    "Łukasz",
+    "Niño",
+]
 SUFFIXES = ("Inc", "GmbH", "Ltd", "Labs", "Systems", "Group", "AG", "SA", "Software")
 CONTRIBUTION_EVENTS = {
     "Topic Created": 0.25,
@@ -45,7 +95,9 @@ class Size:
 
 SIZES = {
     "small": Size(accounts=300, members=1_200, months=12, views_per_member_month=2.5),
-    "large": Size(accounts=3_000, members=20_000, months=24, views_per_member_month=3.0),
+    "large": Size(
+        accounts=3_000, members=20_000, months=24, views_per_member_month=3.0
+    ),
 }
 
 
@@ -91,13 +143,38 @@ class World:
 
     @property
     def end(self) -> datetime:
+        """The world's last instant (excluded): local midnight after its last month."""
         month = self.start.month - 1 + self.months
         first = date(self.start.year + month // 12, month % 12 + 1, 1)
-        return datetime(first.year, first.month, 1, tzinfo=UTC)
+        return day_start(first, self.zone)
 
     def instant(self, fraction: float) -> datetime:
-        begin = datetime(self.start.year, self.start.month, 1, tzinfo=UTC)
+        begin = day_start(self.start, self.zone)
         return begin + (self.end - begin) * fraction
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.instant(0)).days
+
+    @property
+    def last_day(self) -> date:
+        return (self.end - timedelta(days=1)).astimezone(self.zone).date()
+
+    @property
+    def last_month(self) -> date:
+        return self.last_day.replace(day=1)
+
+    def day_of(self, timestamp: str) -> int:
+        """How many days into the world an ISO instant is."""
+        return (datetime.fromisoformat(timestamp) - self.instant(0)).days
+
+    def local_midnight(self, fraction: float) -> datetime:
+        """The start, in the community's zone, of the day ``fraction`` into the world."""
+        return day_start(self.instant(fraction).astimezone(self.zone).date(), self.zone)
 
 
 def _salesforce_id(rng: random.Random, prefix: str) -> str:
@@ -113,18 +190,24 @@ def _name(rng: random.Random, used: set[str]) -> str:
             return name
 
 
-def _history(rng: random.Random, world: World, kind: str) -> list[tuple[datetime | None, str]]:
+def _history(
+    rng: random.Random, world: World, kind: str
+) -> list[tuple[datetime | None, str]]:
     """Status changes of one account: a customer, a churn, a win-back or a prospect."""
     if kind == "prospect":
         return [(None, "Prospect")]
     if kind == "new":
-        return [(None, "Prospect"), (world.instant(rng.uniform(0.1, 0.8)), "Customer")]
+        return [
+            (None, "Prospect"),
+            (world.local_midnight(rng.uniform(0.1, 0.8)), "Customer"),
+        ]
     history: list[tuple[datetime | None, str]] = [(None, "Customer")]
     if kind in {"churn", "winback"}:
-        churned = world.instant(rng.uniform(0.15, 0.7))
-        history.append((churned, "Former Customer"))
+        churned = rng.uniform(0.15, 0.7)
+        history.append((world.local_midnight(churned), "Former Customer"))
         if kind == "winback":
-            history.append((churned + timedelta(days=rng.randint(40, 120)), "Customer"))
+            back = churned + rng.uniform(0.1, 0.25)
+            history.append((world.local_midnight(back), "Customer"))
     return history
 
 
@@ -136,7 +219,9 @@ def _accounts(rng: random.Random, world: World, count: int) -> list[Account]:
     for _ in range(count):
         name = _name(rng, used)
         slug = "".join(c for c in name.lower() if c.isascii() and c.isalnum())[:24]
-        account = Account(_salesforce_id(rng, "001"), name, f"https://www.{slug}.example")
+        account = Account(
+            _salesforce_id(rng, "001"), name, f"https://www.{slug}.example"
+        )
         account.history = _history(rng, world, rng.choice(kinds))
         accounts.append(account)
     return accounts
@@ -164,7 +249,10 @@ def _members(rng: random.Random, world: World, count: int) -> tuple[list[Member]
         if personal and rng.random() < 0.6:  # linked late, by a group call
             member.regroup = (world.instant(rng.uniform(0.5, 0.95)), account.id)
         elif not personal and rng.random() < 0.03:  # moved to another company
-            member.regroup = (world.instant(rng.uniform(0.3, 0.95)), rng.choice(world.accounts).id)
+            member.regroup = (
+                world.instant(rng.uniform(0.3, 0.95)),
+                rng.choice(world.accounts).id,
+            )
         members.append(member)
     return members, contacts
 
@@ -205,9 +293,13 @@ def _day(
             at = start + timedelta(seconds=rng.randrange(86_400))
             yield _page(next(ids), member.external_id, at, rng)
             if not member.lurker and rng.random() < 0.04:
-                yield _track(next(ids), member.external_id, at + timedelta(seconds=30), rng)
+                yield _track(
+                    next(ids), member.external_id, at + timedelta(seconds=30), rng
+                )
         if count and rng.random() < 0.18:
-            yield _page(next(ids), None, start + timedelta(seconds=rng.randrange(86_400)), rng)
+            yield _page(
+                next(ids), None, start + timedelta(seconds=rng.randrange(86_400)), rng
+            )
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

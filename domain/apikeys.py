@@ -26,12 +26,16 @@ def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def create_api_key(community_id: int, role: Role | str, name: str = "") -> IssuedKey:
+async def create_api_key(
+    community_id: int, role: Role | str, name: str = ""
+) -> IssuedKey:
     """Issue a key with ``role`` for one community."""
     try:
         role = Role(role)
     except ValueError:
-        raise DomainError("role", f"must be one of {', '.join(r.value for r in Role)}") from None
+        raise DomainError(
+            "role", f"must be one of {', '.join(r.value for r in Role)}"
+        ) from None
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     record = await ApiKey.create(
         community_id=community_id,

@@ -33,7 +33,9 @@ async def reattribute_members(
     ordered = sorted(set(member_ids))
     for start in range(0, len(ordered), BATCH):
         async with in_transaction() as conn:
-            moved += await reattribute(conn, community_id, ordered[start : start + BATCH])
+            moved += await reattribute(
+                conn, community_id, ordered[start : start + BATCH]
+            )
         if progress is not None:
             await progress(min(1.0, (start + BATCH) / len(ordered)))
     log.info(

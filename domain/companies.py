@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -119,7 +120,7 @@ async def set_customer_periods(company: Company, periods: Sequence[Period]) -> N
         # community_id first: the (community_id, company_id) index serves it.
         await (
             CustomerPeriod.filter(
-                community_id=company.community_id,  # type: ignore[attr-defined]
+                community_id=company.community_id,
                 company_id=company.id,
             )
             .using_db(conn)
@@ -128,7 +129,7 @@ async def set_customer_periods(company: Company, periods: Sequence[Period]) -> N
         await CustomerPeriod.bulk_create(
             [
                 CustomerPeriod(
-                    community_id=company.community_id,  # type: ignore[attr-defined]
+                    community_id=company.community_id,
                     company_id=company.id,
                     starts_at=start,
                     ends_at=end,
@@ -158,10 +159,8 @@ async def find_company_by_crm_id(
 ) -> Company:
     """Resolve a CRM id: a Salesforce id in either form, else a verbatim id."""
     candidates = {(crm_id or "").strip()}
-    try:
+    with contextlib.suppress(DomainError):
         candidates.add(canonical_id(crm_id, field))
-    except DomainError:
-        pass
     company = await Company.filter(
         community_id=community_id, crm_id__in=candidates
     ).first()

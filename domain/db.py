@@ -41,7 +41,9 @@ async def open_database(database_url: str | None = None) -> None:
     The global fallback makes them reachable from every task: request handlers,
     queued jobs and tests all run in tasks other than the one that opened them.
     """
-    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    await Tortoise.init(
+        config=tortoise_config(database_url), _enable_global_fallback=True
+    )
 
 
 async def migrate_database(database_url: str | None = None) -> None:

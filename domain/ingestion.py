@@ -59,13 +59,17 @@ class IngestReport:
     relinked: list[LinkChange] = field(default_factory=list)
 
     def refuse(self, index: int, error: DomainError) -> None:
-        self.errors.append((index, _SEGMENT_FIELDS.get(error.field, error.field), error.message))
+        self.errors.append(
+            (index, _SEGMENT_FIELDS.get(error.field, error.field), error.message)
+        )
 
 
 @dataclass
 class _Sorted:
     pages: list[tuple[int, activity.PageViewInput]] = field(default_factory=list)
-    contributions: list[tuple[int, activity.ContributionInput]] = field(default_factory=list)
+    contributions: list[tuple[int, activity.ContributionInput]] = field(
+        default_factory=list
+    )
     identifies: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     groups: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     others: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
@@ -74,7 +78,10 @@ class _Sorted:
 def event_kinds(community: Community) -> dict[str, ContributionKind]:
     """The community's map of track event names to contribution kinds."""
     custom = community.event_kinds or {}
-    return {**DEFAULT_EVENT_KINDS, **{k: ContributionKind(v) for k, v in custom.items()}}
+    return {
+        **DEFAULT_EVENT_KINDS,
+        **{k: ContributionKind(v) for k, v in custom.items()},
+    }
 
 
 async def ingest(
@@ -161,11 +168,17 @@ def _track(
     parsed.contributions.append((index, item))
 
 
-def _page_view(message: dict[str, Any], received_at: datetime, sent_at: Any) -> activity.PageViewInput:
+def _page_view(
+    message: dict[str, Any], received_at: datetime, sent_at: Any
+) -> activity.PageViewInput:
     properties = message.get("properties") or {}
     page = ((message.get("context") or {}).get("page")) or {}
     url = properties.get("url") or page.get("url")
-    path = properties.get("path") or page.get("path") or (urlsplit(url).path if url else None)
+    path = (
+        properties.get("path")
+        or page.get("path")
+        or (urlsplit(url).path if url else None)
+    )
     if not path:
         raise DomainError("properties.path", "a page view needs a path or a URL")
     member = _text(message, "userId")
@@ -207,7 +220,9 @@ def parse_instant(value: Any, name: str) -> datetime:
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
-def occurred_at(message: dict[str, Any], received_at: datetime, sent_at: Any) -> datetime:
+def occurred_at(
+    message: dict[str, Any], received_at: datetime, sent_at: Any
+) -> datetime:
     """When the event happened, corrected for the sender's clock.
 
     As the Segment spec does: the sender's clock is off by ``sentAt`` minus
@@ -239,7 +254,11 @@ async def _receipts(
     stored = await insert_ignoring_duplicates(
         conn,
         "message_receipt",
-        [("community_id", "int"), ("message_id", "text"), ("received_at", "timestamptz")],
+        [
+            ("community_id", "int"),
+            ("message_id", "text"),
+            ("received_at", "timestamptz"),
+        ],
         [[community.id, message_id, now] for message_id in ids],
         conflict="community_id, message_id",
         returning="message_id",
@@ -253,13 +272,21 @@ async def _apply_identifies(
     async with in_transaction() as conn:
         fresh = await _receipts(conn, community, [m for _, m in items])
         wanted = [m for _, m in items if m["messageId"] in fresh]
-        ids = await resolve_members(conn, community.id, (str(m["userId"]) for m in wanted))
+        ids = await resolve_members(
+            conn, community.id, (str(m["userId"]) for m in wanted)
+        )
         for message in wanted:
             traits = message.get("traits") or {}
-            email = traits.get("email") if isinstance(traits.get("email"), str) else None
+            email = (
+                traits.get("email") if isinstance(traits.get("email"), str) else None
+            )
             await execute(
                 "UPDATE member SET email = COALESCE(?, email), traits = ? WHERE id = ?",
-                [email, json.dumps(traits)[:MAX_EVENT_BYTES], ids[str(message["userId"])]],
+                [
+                    email,
+                    json.dumps(traits)[:MAX_EVENT_BYTES],
+                    ids[str(message["userId"])],
+                ],
                 conn,
             )
     report.duplicates += len(items) - len(wanted)
@@ -282,14 +309,21 @@ async def _apply_groups(
     accepted: list[dict[str, Any]] = []
     for index, message in items:
         try:
-            links.append((str(message["userId"]), await _group_target(community, str(message["groupId"]))))
+            links.append(
+                (
+                    str(message["userId"]),
+                    await _group_target(community, str(message["groupId"])),
+                )
+            )
             accepted.append(message)
         except DomainError as error:
             report.refuse(index, error)
     async with in_transaction() as conn:
         fresh = await _receipts(conn, community, accepted)
         new_links = [
-            link for link, m in zip(links, accepted, strict=True) if m["messageId"] in fresh
+            link
+            for link, m in zip(links, accepted, strict=True)
+            if m["messageId"] in fresh
         ]
         if new_links:
             report.relinked += await link_members(community.id, new_links)
@@ -304,7 +338,9 @@ async def _apply_page_views(
 ) -> None:
     if not items:
         return
-    result = await activity.record_page_views(community, [i for _, i in items], partial=True)
+    result = await activity.record_page_views(
+        community, [i for _, i in items], partial=True
+    )
     for position, error in result.errors:
         report.refuse(items[position][0], error)
     report.page_views += result.stored
@@ -318,7 +354,9 @@ async def _apply_contributions(
 ) -> None:
     if not items:
         return
-    result = await activity.record_contributions(community, [i for _, i in items], partial=True)
+    result = await activity.record_contributions(
+        community, [i for _, i in items], partial=True
+    )
     for position, error in result.errors:
         report.refuse(items[position][0], error)
     report.contributions += result.stored
@@ -370,7 +408,9 @@ async def _ingest_pending(
     if not pending:
         return
     numbers = [number for number, _ in pending]
-    batch = await ingest(community, [message for _, message in pending], datetime.now(UTC))
+    batch = await ingest(
+        community, [message for _, message in pending], datetime.now(UTC)
+    )
     total = report.batches
     total.page_views += batch.page_views
     total.contributions += batch.contributions

@@ -19,7 +19,10 @@ MAX_PAGE = 200
 
 
 async def create_job(
-    community_id: int, kind: str, arguments: dict[str, Any], dedupe_key: str | None = None
+    community_id: int,
+    kind: str,
+    arguments: dict[str, Any],
+    dedupe_key: str | None = None,
 ) -> tuple[Job, bool]:
     """A new queued job, or the queued one with the same ``dedupe_key``.
 
@@ -62,7 +65,10 @@ async def report_progress(job_id: str, progress: float) -> None:
 
 async def finish_job(job_id: str, result: dict[str, Any]) -> None:
     await Job.filter(id=job_id).update(
-        status=JobStatus.SUCCEEDED, progress=1.0, result=result, error=None,
+        status=JobStatus.SUCCEEDED,
+        progress=1.0,
+        result=result,
+        error=None,
         finished_at=datetime.now(UTC),
     )
 
@@ -76,15 +82,29 @@ async def fail_job(job_id: str, error: str, final: bool = True) -> None:
     )
 
 
+async def unfinished_jobs() -> list[str]:
+    """The ids of every job still queued or running, oldest first."""
+    rows = (
+        await Job.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+        .order_by("created_at", "id")
+        .values("id")
+    )
+    return [row["id"] for row in rows]
+
+
 async def get_job(community_id: int, job_id: str) -> Job | None:
     """The job with this id in this community; another community's is None."""
     return await Job.get_or_none(id=str(job_id), community_id=community_id)
 
 
-async def list_jobs(community_id: int, limit: int = 50, after: str | None = None) -> list[Job]:
+async def list_jobs(
+    community_id: int, limit: int = 50, after: str | None = None
+) -> list[Job]:
     """Newest first; ``after`` is the id of the last job of the previous page."""
     if not 1 <= limit <= MAX_PAGE:
-        raise DomainError("first", f"must be between 1 and {MAX_PAGE}", ErrorCode.OUT_OF_RANGE)
+        raise DomainError(
+            "first", f"must be between 1 and {MAX_PAGE}", ErrorCode.OUT_OF_RANGE
+        )
     query = Job.filter(community_id=community_id)
     if after:
         anchor = await Job.get_or_none(id=after, community_id=community_id)

@@ -49,8 +49,14 @@ async def resolve_members(
         await insert_ignoring_duplicates(
             conn,
             "member",
-            [("community_id", "int"), ("external_id", "text"), ("link_version", "int"),
-             ("attributed_version", "int"), ("traits", "jsonb"), ("created_at", "timestamptz")],
+            [
+                ("community_id", "int"),
+                ("external_id", "text"),
+                ("link_version", "int"),
+                ("attributed_version", "int"),
+                ("traits", "jsonb"),
+                ("created_at", "timestamptz"),
+            ],
             [[community_id, external_id, 0, 0, "{}", now] for external_id in missing],
             conflict="community_id, external_id",
             returning="id",
@@ -112,7 +118,11 @@ async def link_members(
 
     async with in_transaction() as conn:
         ids = await resolve_members(conn, community_id, [e for e, _ in cleaned])
-        members = await Member.filter(id__in=list(ids.values())).select_for_update().using_db(conn)
+        members = (
+            await Member.filter(id__in=list(ids.values()))
+            .select_for_update()
+            .using_db(conn)
+        )
         by_id = {member.id: member for member in members}
         changes = []
         for external_id, company_id in cleaned:
@@ -125,7 +135,9 @@ async def _check_companies(community_id: int, company_ids: set[int]) -> None:
     """Every company must be this community's: another's is simply not found."""
     if not company_ids:
         return
-    found = await Company.filter(community_id=community_id, id__in=list(company_ids)).count()
+    found = await Company.filter(
+        community_id=community_id, id__in=list(company_ids)
+    ).count()
     if found != len(company_ids):
         raise NotFound("companyId", "company")
 
@@ -136,8 +148,8 @@ async def _apply_link(
     if _keeps_manual_link(member, source):
         return LinkChange(member, changed=False)
 
-    changed = member.company_id != company_id  # type: ignore[attr-defined]
-    member.company_id = company_id  # type: ignore[attr-defined]
+    changed = member.company_id != company_id
+    member.company_id = company_id
     member.link_source = source if company_id is not None else None
     member.linked_at = datetime.now(UTC) if company_id is not None else None
     if changed:
@@ -150,7 +162,7 @@ def _keeps_manual_link(member: Member, source: LinkSource) -> bool:
     return (
         source is not LinkSource.MANUAL
         and member.link_source is LinkSource.MANUAL
-        and member.company_id is not None  # type: ignore[attr-defined]
+        and member.company_id is not None
     )
 
 

@@ -9,6 +9,7 @@ from the raw rows and can be rebuilt from them at any time.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -55,7 +56,7 @@ class Community(Model):
     lurker_threshold = fields.IntField(default=0)
     group_key = fields.CharEnumField(GroupKey, max_length=16, default=GroupKey.CRM_ID)
     # Track event names mapped to contribution kinds, over the defaults.
-    event_kinds = fields.JSONField(null=True)
+    event_kinds: fields.JSONField[dict[str, str] | None] = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -67,6 +68,7 @@ class Company(Model):
     community: fields.ForeignKeyRelation[Community] = fields.ForeignKeyField(
         "engagement.Community", related_name="companies", on_delete=fields.CASCADE
     )
+    community_id: int
     crm_source = fields.CharEnumField(CrmSource, max_length=16)
     crm_id = fields.CharField(max_length=64)
     name = fields.CharField(max_length=255)
@@ -84,9 +86,11 @@ class CompanyDomain(Model):
     community: fields.ForeignKeyRelation[Community] = fields.ForeignKeyField(
         "engagement.Community", related_name="company_domains", on_delete=fields.CASCADE
     )
+    community_id: int
     company: fields.ForeignKeyRelation[Company] = fields.ForeignKeyField(
         "engagement.Company", related_name="domains", on_delete=fields.CASCADE
     )
+    company_id: int
     domain = fields.CharField(max_length=255)
 
     class Meta:
@@ -108,9 +112,11 @@ class CustomerPeriod(Model):
         related_name="customer_periods",
         on_delete=fields.CASCADE,
     )
+    community_id: int
     company: fields.ForeignKeyRelation[Company] = fields.ForeignKeyField(
         "engagement.Company", related_name="customer_periods", on_delete=fields.CASCADE
     )
+    company_id: int
     starts_at = fields.DatetimeField(null=True)
     ends_at = fields.DatetimeField(null=True)
 
@@ -151,6 +157,7 @@ class Member(Model):
     community: fields.ForeignKeyRelation[Community] = fields.ForeignKeyField(
         "engagement.Community", related_name="members", on_delete=fields.CASCADE
     )
+    community_id: int
     external_id = fields.CharField(max_length=255)
     email = fields.CharField(max_length=320, null=True)
     company: fields.ForeignKeyNullableRelation[Company] = fields.ForeignKeyField(
@@ -159,13 +166,16 @@ class Member(Model):
         null=True,
         on_delete=fields.SET_NULL,
     )
-    link_source = fields.CharEnumField(LinkSource, max_length=16, null=True)
+    company_id: int | None
+    link_source: LinkSource | None = fields.CharEnumField(  # type: ignore[assignment]
+        LinkSource, max_length=16, null=True
+    )
     linked_at = fields.DatetimeField(null=True)
     # Bumped by every link change; the rollups have caught up with the link
     # when attributed_version equals it.
     link_version = fields.IntField(default=0)
     attributed_version = fields.IntField(default=0)
-    traits = fields.JSONField(default=dict)
+    traits: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -210,6 +220,7 @@ class ApiKey(Model):
     community: fields.ForeignKeyRelation[Community] = fields.ForeignKeyField(
         "engagement.Community", related_name="api_keys", on_delete=fields.CASCADE
     )
+    community_id: int
     role = fields.CharEnumField(Role, max_length=16)
     name = fields.CharField(max_length=200, default="")
     prefix = fields.CharField(max_length=16)
@@ -310,14 +321,15 @@ class Job(Model):
     community: fields.ForeignKeyRelation[Community] = fields.ForeignKeyField(
         "engagement.Community", related_name="jobs", on_delete=fields.CASCADE
     )
+    community_id: int
     kind = fields.CharField(max_length=64)
     status = fields.CharEnumField(JobStatus, max_length=16, default=JobStatus.QUEUED)
     # Set while queued: a second request for the same work joins this job.
     dedupe_key = fields.CharField(max_length=255, null=True, unique=True)
-    arguments = fields.JSONField(default=dict)
+    arguments: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     progress = fields.FloatField(default=0.0)
     error = fields.TextField(null=True)
-    result = fields.JSONField(null=True)
+    result: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     attempts = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     started_at = fields.DatetimeField(null=True)
@@ -339,3 +351,112 @@ class MessageReceipt(Model):
     class Meta:
         table = "message_receipt"
         unique_together = (("community_id", "message_id"),)
+
+
+class SalesforceAuth(StrEnum):
+    """How a community's Salesforce connection logs in."""
+
+    PASSWORD = "password"  # username + password + security token
+    JWT = "jwt"  # OAuth JWT bearer: username + consumer key + private key
+    SESSION = "session"  # instance URL + access token (session id)
+
+
+class SalesforceConnection(Model):
+    """A community's Salesforce org: how to log in, and what its fields mean.
+
+    ``secrets`` is a Fernet token of the password, security token, private key
+    or access token; nothing secret is stored in the clear.
+    """
+
+    id = fields.IntField(primary_key=True)
+    community: fields.OneToOneRelation[Community] = fields.OneToOneField(
+        "engagement.Community",
+        related_name="salesforce_connection",
+        on_delete=fields.CASCADE,
+    )
+    auth = fields.CharEnumField(SalesforceAuth, max_length=16)
+    domain = fields.CharField(max_length=128, default="login")
+    instance_url = fields.CharField(max_length=255, null=True)
+    username = fields.CharField(max_length=255, null=True)
+    consumer_key = fields.CharField(max_length=255, null=True)
+    secrets = fields.TextField()
+    # PEM certificates of a private CA; public material, stored as given.
+    ca_bundle = fields.TextField(null=True)
+    api_version = fields.CharField(max_length=8, default="59.0")
+    status_field = fields.CharField(max_length=80, default="Type")
+    customer_values: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    customer_since_field = fields.CharField(max_length=80, null=True)
+    churn_date_field = fields.CharField(max_length=80, null=True)
+    domain_field = fields.CharField(max_length=80, null=True, default="Website")
+    extra_filter = fields.TextField(null=True)
+    link_by_email_domain = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "salesforce_connection"
+
+
+class SalesforceSyncState(Model):
+    """Where a community's Salesforce sync got to, and who is running it.
+
+    A watermark is the (SystemModstamp, Id) of the last record whose data is
+    committed; the lease keeps two workers from syncing one community at once.
+    """
+
+    id = fields.IntField(primary_key=True)
+    community: fields.OneToOneRelation[Community] = fields.OneToOneField(
+        "engagement.Community",
+        related_name="salesforce_sync_state",
+        on_delete=fields.CASCADE,
+    )
+    accounts_modstamp = fields.DatetimeField(null=True)
+    accounts_last_id = fields.CharField(max_length=18, null=True)
+    contacts_modstamp = fields.DatetimeField(null=True)
+    contacts_last_id = fields.CharField(max_length=18, null=True)
+    reconciled_at = fields.DatetimeField(null=True)
+    lease_token = fields.CharField(max_length=32, null=True)
+    lease_until = fields.DatetimeField(null=True)
+    last_run_at = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
+
+    class Meta:
+        table = "salesforce_sync_state"
+
+
+class SalesforceAccount(Model):
+    """What the sync last saw of an Account, beside the company it became."""
+
+    id = fields.BigIntField(primary_key=True)
+    community_id = fields.IntField()
+    company: fields.ForeignKeyRelation[Company] = fields.ForeignKeyField(
+        "engagement.Company",
+        related_name="salesforce_accounts",
+        on_delete=fields.CASCADE,
+    )
+    account_id = fields.CharField(max_length=18)
+    is_deleted = fields.BooleanField(default=False)
+    master_record_id = fields.CharField(max_length=18, null=True)
+    status = fields.TextField(null=True)
+    modstamp = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "salesforce_account"
+        unique_together = (("community_id", "account_id"),)
+
+
+class SalesforceContact(Model):
+    """A Contact's e-mail and account, lowercased, for linking members."""
+
+    id = fields.BigIntField(primary_key=True)
+    community_id = fields.IntField()
+    contact_id = fields.CharField(max_length=18)
+    account_id = fields.CharField(max_length=18, null=True)
+    email = fields.CharField(max_length=320, null=True)
+    is_deleted = fields.BooleanField(default=False)
+    modstamp = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "salesforce_contact"
+        unique_together = (("community_id", "contact_id"),)
+        indexes = (("community_id", "email"),)

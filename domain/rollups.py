@@ -51,9 +51,11 @@ class Counts:
     def add(self, other: Counts, sign: int = 1) -> None:
         for name, value in other.values.items():
             self.values[name] += sign * value
-        if sign > 0 and other.last_view_at is not None:
-            if self.last_view_at is None or other.last_view_at > self.last_view_at:
-                self.last_view_at = other.last_view_at
+        later = other.last_view_at is not None and (
+            self.last_view_at is None or other.last_view_at > self.last_view_at
+        )
+        if sign > 0 and later:
+            self.last_view_at = other.last_view_at
 
     def row(self) -> list[Any]:
         return [*(self.values[name] for name in COUNT_COLUMNS), self.last_view_at]

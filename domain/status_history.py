@@ -142,7 +142,7 @@ async def _merge(
     await CompanyStatusChange.bulk_create(
         [
             CompanyStatusChange(
-                community_id=company.community_id,  # type: ignore[attr-defined]
+                community_id=company.community_id,
                 company_id=company.id,
                 effective_at=change.effective_at,
                 status=change.status,
@@ -160,7 +160,7 @@ async def _merge(
 
 async def _current_periods(conn: BaseDBAsyncClient, company: Company) -> list[Period]:
     rows = await CustomerPeriod.filter(
-        community_id=company.community_id,  # type: ignore[attr-defined]
+        community_id=company.community_id,
         company_id=company.id,
     ).using_db(conn)
     periods = [(row.starts_at, row.ends_at) for row in rows]

@@ -29,7 +29,11 @@ TABLES = (
     "customer_period",
     "company_domain",
     "company_status_change",
+    "salesforce_account",
     "company",
+    "salesforce_contact",
+    "salesforce_sync_state",
+    "salesforce_connection",
     "community",
 )
 

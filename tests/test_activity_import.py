@@ -15,26 +15,65 @@ from tests import factories as f
 
 def _export(path, count: int) -> None:
     with path.open("w") as out:
-        out.write(json.dumps({"type": "group", "messageId": "g1", "userId": "m1",
-                              "groupId": "crm-acme", "timestamp": "2023-01-01T00:00:00Z"}))
+        out.write(
+            json.dumps(
+                {
+                    "type": "group",
+                    "messageId": "g1",
+                    "userId": "m1",
+                    "groupId": "crm-acme",
+                    "timestamp": "2023-01-01T00:00:00Z",
+                }
+            )
+        )
         out.write("\n\nnot json\n")
         for index in range(count):
-            out.write(json.dumps({
-                "type": "page", "messageId": f"p{index}", "userId": f"m{index % 3 + 1}",
-                "timestamp": f"2023-01-{index % 28 + 1:02d}T12:00:00Z",
-                "properties": {"path": f"/t/{index}"},
-            }) + "\n")
-        out.write(json.dumps({"type": "track", "event": "Idea Submitted", "messageId": "t1",
-                              "userId": "m1", "timestamp": "2023-01-05T12:00:00Z"}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "type": "page",
+                        "messageId": f"p{index}",
+                        "userId": f"m{index % 3 + 1}",
+                        "timestamp": f"2023-01-{index % 28 + 1:02d}T12:00:00Z",
+                        "properties": {"path": f"/t/{index}"},
+                    }
+                )
+                + "\n"
+            )
+        out.write(
+            json.dumps(
+                {
+                    "type": "track",
+                    "event": "Idea Submitted",
+                    "messageId": "t1",
+                    "userId": "m1",
+                    "timestamp": "2023-01-05T12:00:00Z",
+                }
+            )
+            + "\n"
+        )
 
 
 def _import(database_url: str, path, community_id: int) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": database_url}
     env.pop("REDIS_URL", None)
     return subprocess.run(
-        [sys.executable, "-m", "cli", "import", "activity", str(path),
-         "--community", str(community_id), "--batch-size", "100"],
-        env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "import",
+            "activity",
+            str(path),
+            "--community",
+            str(community_id),
+            "--batch-size",
+            "100",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -53,5 +92,7 @@ async def test_importing_twice_stores_everything_once(database_url, db, tmp_path
     assert "0 page views, 0 contributions" in second.stdout
     assert await PageView.filter(community_id=community.id).count() == 1000
     assert await Contribution.filter(community_id=community.id).count() == 1
-    found = await customer_engagement(community, date(2023, 1, 1), date(2023, 1, 31), [acme.id])
+    found = await customer_engagement(
+        community, date(2023, 1, 1), date(2023, 1, 31), [acme.id]
+    )
     assert found[acme.id].page_views == 334  # m1 views every third page

@@ -14,4 +14,3 @@ async def test_models_and_committed_migrations_agree(db):
     pending = await detector.changes()
 
     assert [writer.name for writer in pending] == []
-

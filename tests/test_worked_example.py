@@ -7,7 +7,12 @@ from datetime import date
 import pytest
 
 from domain.customers import ActivityFilter, list_customers
-from domain.metrics import customer_engagement, engagement_summary, last_seen, monthly_activity
+from domain.metrics import (
+    customer_engagement,
+    engagement_summary,
+    last_seen,
+    monthly_activity,
+)
 from tests import factories as f
 
 NY_START = "T05:00"  # midnight in New York in winter, as UTC
@@ -21,7 +26,10 @@ async def example(db):
     hotel = await f.company(
         community,
         "Hotel",
-        [(None, f.utc("2024-01-10" + NY_START)), (f.utc("2024-03-05" + NY_START), None)],
+        [
+            (None, f.utc("2024-01-10" + NY_START)),
+            (f.utc("2024-03-05" + NY_START), None),
+        ],
     )
     foxtrot = await f.company(community, "Foxtrot")
 
@@ -89,14 +97,20 @@ async def test_per_customer_engagement_in_february(example):
     await f.link(community, "f1", c["acme"])
     ids = [company.id for company in c.values()]
 
-    engagement = await customer_engagement(community, date(2024, 2, 1), date(2024, 2, 29), ids)
+    engagement = await customer_engagement(
+        community, date(2024, 2, 1), date(2024, 2, 29), ids
+    )
 
     acme, beta, hotel, foxtrot = (engagement[company.id] for company in c.values())
     assert (acme.page_views, acme.unique_visitors, acme.lurker) == (1, 1, True)
     assert (beta.page_views, beta.unique_visitors, beta.lurker) == (1, 1, False)
     assert beta.contributions["replies"] == 1 and beta.contributions_total == 1
     assert (hotel.page_views, hotel.unique_visitors) == (1, 1)
-    assert (foxtrot.page_views, foxtrot.unique_visitors, foxtrot.active) == (0, 0, False)
+    assert (foxtrot.page_views, foxtrot.unique_visitors, foxtrot.active) == (
+        0,
+        0,
+        False,
+    )
 
 
 async def test_last_seen_and_the_inactive_list(example):

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from typing import Any
 
-from domain.jobs import create_job
+from domain.jobs import create_job, unfinished_jobs
 from domain.models import Job
 from domain.settings import load_settings
 from workers.arq_queue import send
@@ -23,7 +23,10 @@ _in_process: set[asyncio.Task[None]] = set()
 
 
 async def enqueue(
-    community_id: int, kind: str, arguments: dict[str, Any], dedupe_key: str | None = None
+    community_id: int,
+    kind: str,
+    arguments: dict[str, Any],
+    dedupe_key: str | None = None,
 ) -> Job:
     """Queue ``kind`` with ``arguments``; call it only after the data it needs committed."""
     job, created = await create_job(community_id, kind, arguments, dedupe_key)
@@ -34,9 +37,7 @@ async def enqueue(
     if redis_url:
         await send(redis_url, job.id)
     else:
-        task = asyncio.create_task(_run_in_process(job.id))
-        _in_process.add(task)
-        task.add_done_callback(_in_process.discard)
+        _start_in_process(job.id)
     return job
 
 
@@ -49,10 +50,38 @@ async def _run_in_process(job_id: str) -> None:
         await asyncio.sleep(delay)
 
 
+async def resume_unfinished() -> list[str]:
+    """Run again, in this process, the jobs a stopped process left unfinished."""
+    job_ids = await unfinished_jobs()
+    for job_id in job_ids:
+        _start_in_process(job_id)
+    return job_ids
+
+
+def _start_in_process(job_id: str) -> None:
+    task = asyncio.create_task(_run_in_process(job_id))
+    _in_process.add(task)
+    task.add_done_callback(_in_process.discard)
+
+
 async def drain() -> None:
     """Wait for every in-process job, including ones those jobs queue."""
     while _in_process:
         await asyncio.gather(*list(_in_process), return_exceptions=True)
+
+
+async def enqueue_sync(community_id: int, full: bool = False) -> Job:
+    """Queue a Salesforce sync; a community's waiting sync is joined, not doubled."""
+    arguments = {"community_id": community_id, "full": full}
+    dedupe = f"salesforce:{community_id}"
+    return await enqueue(community_id, "sync_salesforce", arguments, dedupe)
+
+
+async def enqueue_reconciliation(community_id: int) -> Job:
+    """Queue the comparison of every account id with Salesforce's."""
+    arguments = {"community_id": community_id}
+    dedupe = f"salesforce-reconcile:{community_id}"
+    return await enqueue(community_id, "reconcile_salesforce", arguments, dedupe)
 
 
 async def enqueue_enrichment(community_id: int, member_ids: list[int]) -> Job | None:

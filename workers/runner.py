@@ -9,27 +9,65 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
+from typing import Any
 
 from tortoise.exceptions import DBConnectionError, OperationalError
 
 from domain.errors import RetryLater
 from domain.jobs import fail_job, finish_job, start_job
+from domain.models import Job
 from workers.progress import current_job
 from workers.tasks import TASKS
 
 log = logging.getLogger(__name__)
 
-MAX_TRIES = 5
+MAX_TRIES = 8
 # Outages of the database or of the network are worth another try.
 TRANSIENT = (OSError, asyncio.TimeoutError, DBConnectionError, OperationalError)
+
 
 def backoff(attempt: int) -> float:
     """Seconds before try ``attempt + 1``: 2, 4, 8, ... capped at five minutes."""
     return float(min(2**attempt, 300))
 
 
-async def run_job(job_id: str, attempt: int = 1, max_tries: int = MAX_TRIES) -> float | None:
-    """Run a job once; return seconds until a retry, or None when it has ended."""
+def try_budget(job_timeout: float) -> float:
+    """How long one try may run, kept short of the queue's own timeout.
+
+    The queue kills a try that overruns without telling the job row; ending
+    the try first lets the row say so, and the next try resumes from what
+    this one committed.
+    """
+    return max(1.0, job_timeout - min(30.0, job_timeout / 10))
+
+
+@dataclass(frozen=True)
+class Try:
+    job: Job
+    attempt: int
+    max_tries: int
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return {
+            "job": self.job.id,
+            "kind": self.job.kind,
+            "try": self.attempt,
+            "community": self.job.community_id,
+        }
+
+
+async def run_job(
+    job_id: str,
+    attempt: int = 1,
+    max_tries: int = MAX_TRIES,
+    budget: float | None = None,
+) -> float | None:
+    """Run a job once; return seconds until a retry, or None when it has ended.
+
+    ``budget`` bounds the seconds this try may take; None means no bound.
+    """
     try:
         job = await start_job(job_id)
     except TRANSIENT:
@@ -38,37 +76,45 @@ async def run_job(job_id: str, attempt: int = 1, max_tries: int = MAX_TRIES) -> 
     if job is None:
         return None
 
-    context = {"job": job.id, "kind": job.kind, "try": attempt,
-               "community": job.community_id}  # type: ignore[attr-defined]
-    log.info("job.start", extra=context)
+    current = Try(job, attempt, max_tries)
+    log.info("job.start", extra=current.context)
     started = time.perf_counter()
     token = current_job.set(job.id)
+    deadline = asyncio.timeout(budget)
     try:
-        result = await TASKS[job.kind](**job.arguments)
+        async with deadline:
+            result = await TASKS[job.kind](**job.arguments)
     except RetryLater as later:
-        return await _retry(job.id, later.reason, later.delay, attempt, max_tries, context)
+        return await _retry(current, later.reason, later.delay)
     except TRANSIENT as error:
-        reason = f"{type(error).__name__}: {error}"
-        return await _retry(job.id, reason, backoff(attempt), attempt, max_tries, context)
+        if deadline.expired():
+            reason = f"paused after {budget:g} s; resumes from what it committed"
+            return await _retry(current, reason, 0.0)
+        return await _retry(current, _describe(error), backoff(attempt))
     except Exception as error:
-        log.exception("job.failed", extra=context)
-        await fail_job(job.id, f"{type(error).__name__}: {error}")
+        log.exception("job.failed", extra=current.context)
+        await fail_job(job.id, _describe(error))
         return None
     finally:
         current_job.reset(token)
 
     await finish_job(job.id, result)
     duration = round((time.perf_counter() - started) * 1000, 1)
-    log.info("job.done", extra={**context, "duration_ms": duration, **result})
+    log.info("job.done", extra={**current.context, "duration_ms": duration, **result})
     return None
 
 
-async def _retry(
-    job_id: str, reason: str, delay: float, attempt: int, max_tries: int, context: dict
-) -> float | None:
-    final = attempt >= max_tries
-    log.warning("job.retry" if not final else "job.gave_up",
-                extra={**context, "reason": reason, "delay_s": delay})
-    message = reason if final else f"{reason} (try {attempt} of {max_tries}, retrying)"
-    await fail_job(job_id, message, final=final)
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+async def _retry(current: Try, reason: str, delay: float) -> float | None:
+    final = current.attempt >= current.max_tries
+    log.warning(
+        "job.gave_up" if final else "job.retry",
+        extra={**current.context, "reason": reason, "delay_s": delay},
+    )
+    tries = f"try {current.attempt} of {current.max_tries}"
+    message = reason if final else f"{reason} ({tries}, retrying)"
+    await fail_job(current.job.id, message, final=final)
     return None if final else delay

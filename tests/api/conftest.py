@@ -28,7 +28,9 @@ class Caller:
     context: RequestContext
 
     async def execute(self, query: str, **variables: Any):
-        return await schema.execute(query, variable_values=variables, context_value=self.context)
+        return await schema.execute(
+            query, variable_values=variables, context_value=self.context
+        )
 
     async def ok(self, query: str, **variables: Any) -> dict[str, Any]:
         """The data of a query that must succeed without any GraphQL error."""
@@ -40,7 +42,9 @@ class Caller:
 
 async def caller(community: Community, role: Role = Role.VIEWER) -> Caller:
     issued = await create_api_key(community.id, role)
-    return Caller(community, role, issued.secret, RequestContext(community, issued.record))
+    return Caller(
+        community, role, issued.secret, RequestContext(community, issued.record)
+    )
 
 
 @pytest.fixture
@@ -78,7 +82,9 @@ def server(database_url, tmp_path):
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", "serve", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     _wait_until_healthy(base, process)

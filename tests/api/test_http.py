@@ -11,7 +11,9 @@ from domain.settings import Settings
 from tests import factories as f
 from tests.api.conftest import caller
 
-SUMMARY = '{ engagementSummary(from: "2024-01-01", to: "2024-01-31") { totalCustomers } }'
+SUMMARY = (
+    '{ engagementSummary(from: "2024-01-01", to: "2024-01-31") { totalCustomers } }'
+)
 
 
 def _client(production: bool = False) -> httpx.AsyncClient:
@@ -24,7 +26,9 @@ def _client(production: bool = False) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1")
 
 
-async def _post(secret: str | None, query: str, production: bool = False) -> httpx.Response:
+async def _post(
+    secret: str | None, query: str, production: bool = False
+) -> httpx.Response:
     headers = {"Authorization": f"Bearer {secret}"} if secret else {}
     async with _client(production) as client:
         return await client.post("/graphql", json={"query": query}, headers=headers)
@@ -64,7 +68,8 @@ async def test_a_viewer_key_reads(viewer):
 async def test_get_queries_are_off(viewer):
     async with _client(production=True) as client:
         response = await client.get(
-            "/graphql", params={"query": SUMMARY},
+            "/graphql",
+            params={"query": SUMMARY},
             headers={"Authorization": f"Bearer {viewer.secret}"},
         )
 
@@ -112,10 +117,14 @@ async def test_healthz_and_readyz(db):
 
 
 async def test_readyz_is_503_when_redis_is_unreachable(db):
-    settings = Settings(database_url="open", redis_url="redis://127.0.0.1:1", environment="dev")
+    settings = Settings(
+        database_url="open", redis_url="redis://127.0.0.1:1", environment="dev"
+    )
     transport = httpx.ASGITransport(app=create_app(settings))
 
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://127.0.0.1"
+    ) as client:
         ready = await client.get("/readyz")
 
     assert ready.status_code == 503
@@ -128,12 +137,15 @@ async def test_real_uvicorn_serves_the_first_screen(server, community):
     acme = await f.company(community, "Acme")
     await f.link(community, "a1", acme)
     await f.views(community, "a1", f.utc("2024-01-15T15:00"))
-    query = '{ monthlyActivity(from: "2024-01", to: "2024-02") { month activeCustomers } }'
+    query = (
+        '{ monthlyActivity(from: "2024-01", to: "2024-02") { month activeCustomers } }'
+    )
 
     async with httpx.AsyncClient(base_url=base) as client:
         responses = [
             await client.post(
-                "/graphql", json={"query": query},
+                "/graphql",
+                json={"query": query},
                 headers={"Authorization": f"Bearer {viewer.secret}"},
             )
             for _ in range(3)
@@ -141,8 +153,12 @@ async def test_real_uvicorn_serves_the_first_screen(server, community):
 
     for response in responses:
         assert response.status_code == 200
-        assert json.loads(response.text) == {"data": {"monthlyActivity": [
-            {"month": "2024-01", "activeCustomers": 1},
-            {"month": "2024-02", "activeCustomers": 0},
-        ]}}
+        assert json.loads(response.text) == {
+            "data": {
+                "monthlyActivity": [
+                    {"month": "2024-01", "activeCustomers": 1},
+                    {"month": "2024-02", "activeCustomers": 0},
+                ]
+            }
+        }
     assert viewer.secret not in log_path.read_text()

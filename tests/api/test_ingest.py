@@ -33,10 +33,16 @@ def _basic(secret: str) -> dict[str, str]:
     return {"Authorization": f"Basic {token}"}
 
 
-def page(message_id: str, user: str | None = "m1", at: str = "2024-01-15T15:00:00Z",
-         **extra) -> dict:
-    message = {"type": "page", "messageId": message_id, "timestamp": at,
-               "properties": {"path": "/t/topic", "title": "A topic"}, **extra}
+def page(
+    message_id: str, user: str | None = "m1", at: str = "2024-01-15T15:00:00Z", **extra
+) -> dict:
+    message = {
+        "type": "page",
+        "messageId": message_id,
+        "timestamp": at,
+        "properties": {"path": "/t/topic", "title": "A topic"},
+        **extra,
+    }
     if user:
         message["userId"] = user
     return message
@@ -54,15 +60,27 @@ async def test_the_official_client_records_everything(server, community):
     integration = await caller(community, "integration")
     acme = await f.company(community, "Acme", domains=("acme.example",))
     crm_id = acme.crm_id
-    analytics = Client(integration.secret, host=base, gzip=True, upload_size=50,
-                       max_retries=1, send=True)
+    analytics = Client(
+        integration.secret,
+        host=base,
+        gzip=True,
+        upload_size=50,
+        max_retries=1,
+        send=True,
+    )
 
     def send() -> None:
         analytics.identify("m1", {"email": "ada@acme.example", "plan": "pro"})
         analytics.group("m1", crm_id)
-        analytics.page("m1", name="Welcome", properties={"path": "/welcome"},
-                       timestamp=datetime(2024, 1, 15, 15, tzinfo=UTC))
-        analytics.track("m1", "Reply Posted", timestamp=datetime(2024, 1, 16, 15, tzinfo=UTC))
+        analytics.page(
+            "m1",
+            name="Welcome",
+            properties={"path": "/welcome"},
+            timestamp=datetime(2024, 1, 15, 15, tzinfo=UTC),
+        )
+        analytics.track(
+            "m1", "Reply Posted", timestamp=datetime(2024, 1, 16, 15, tzinfo=UTC)
+        )
         analytics.track("m1", "Search Performed")
         analytics.flush()
         analytics.shutdown()
@@ -72,11 +90,18 @@ async def test_the_official_client_records_everything(server, community):
 
     member = await Member.get(community_id=community.id, external_id="m1")
     assert member.email == "ada@acme.example"
-    assert member.company_id == acme.id  # type: ignore[attr-defined]
+    assert member.company_id == acme.id
     assert await PageView.filter(community_id=community.id).count() == 1
-    assert await Contribution.filter(community_id=community.id, kind="reply").count() == 1
-    found = await customer_engagement(community, date(2024, 1, 1), date(2024, 1, 31), [acme.id])
-    assert (found[acme.id].page_views, found[acme.id].contributions["replies"]) == (1, 1)
+    assert (
+        await Contribution.filter(community_id=community.id, kind="reply").count() == 1
+    )
+    found = await customer_engagement(
+        community, date(2024, 1, 1), date(2024, 1, 31), [acme.id]
+    )
+    assert (found[acme.id].page_views, found[acme.id].contributions["replies"]) == (
+        1,
+        1,
+    )
 
 
 async def test_a_resent_batch_adds_nothing(integration):
@@ -117,10 +142,22 @@ async def test_a_mixed_batch_keeps_the_good_and_names_the_bad(integration):
 
     assert response.status_code == 200
     assert response.json()["errors"] == [
-        {"index": 1, "field": "userId", "message": "either userId or anonymousId is needed"},
-        {"index": 2, "field": "timestamp", "message": "is more than 24 hours in the future"},
+        {
+            "index": 1,
+            "field": "userId",
+            "message": "either userId or anonymousId is needed",
+        },
+        {
+            "index": 2,
+            "field": "timestamp",
+            "message": "is more than 24 hours in the future",
+        },
         {"index": 3, "field": "messageId", "message": "is required"},
-        {"index": 4, "field": "type", "message": "must be page, track, identify or group"},
+        {
+            "index": 4,
+            "field": "type",
+            "message": "must be page, track, identify or group",
+        },
     ]
     assert await PageView.all().count() == 2
 
@@ -132,9 +169,9 @@ async def test_the_sender_clock_is_corrected_by_sent_at(integration):
     await post_batch(integration.secret, [page("v1", at=at)], sentAt=sent)
 
     stored = await PageView.get(message_id="v1")
-    assert abs(stored.occurred_at - (datetime.now(UTC) - timedelta(minutes=10))) < timedelta(
-        seconds=30
-    )
+    assert abs(
+        stored.occurred_at - (datetime.now(UTC) - timedelta(minutes=10))
+    ) < timedelta(seconds=30)
 
 
 async def test_a_backfilled_view_lands_in_its_month(integration, community):
@@ -153,9 +190,12 @@ async def test_oversize_bodies_are_413_and_store_nothing(integration):
     squeezed = gzip.compress(plain)
 
     async with _client() as client:
-        as_plain = await client.post("/v1/batch", content=plain, headers=_basic(integration.secret))
+        as_plain = await client.post(
+            "/v1/batch", content=plain, headers=_basic(integration.secret)
+        )
         as_gzip = await client.post(
-            "/v1/batch", content=squeezed,
+            "/v1/batch",
+            content=squeezed,
             headers={**_basic(integration.secret), "Content-Encoding": "gzip"},
         )
 
@@ -194,7 +234,8 @@ async def test_the_key_decides_the_community(integration, db):
 async def test_single_calls_and_bearer_keys(integration):
     async with _client() as client:
         response = await client.post(
-            "/v1/page", json={"messageId": "v1", "userId": "m1", "properties": {"path": "/"}},
+            "/v1/page",
+            json={"messageId": "v1", "userId": "m1", "properties": {"path": "/"}},
             headers={"Authorization": f"Bearer {integration.secret}"},
         )
 
@@ -222,7 +263,9 @@ async def test_a_batch_cut_off_before_its_answer_is_resent_safely(server, commun
 
     await asyncio.to_thread(_send_and_hang_up, base, integration.secret, body)
     async with httpx.AsyncClient(base_url=base) as client:
-        resent = await client.post("/v1/batch", content=body, headers=_basic(integration.secret))
+        resent = await client.post(
+            "/v1/batch", content=body, headers=_basic(integration.secret)
+        )
 
     assert resent.status_code == 200
     assert await PageView.filter(community_id=community.id).count() == 200

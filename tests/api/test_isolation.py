@@ -23,8 +23,9 @@ async def other(db):
     company = await f.company(community, "B's customer")
     await f.link(community, "shared-id", company)
     await f.views(community, "shared-id", f.utc("2024-02-05T15:00"))
-    job = await enqueue(community.id, "enrich_members",
-                        {"community_id": community.id, "member_ids": []})
+    job = await enqueue(
+        community.id, "enrich_members", {"community_id": community.id, "member_ids": []}
+    )
     return community, company, job
 
 
@@ -63,7 +64,7 @@ async def test_another_communitys_job_is_like_no_job(viewer, other):
 async def test_linking_to_another_communitys_company_is_not_found(integration, other):
     community_b, theirs, _ = other
     mutation = (
-        "mutation($id: ID!) { linkMember(input: {externalId: \"shared-id\", companyId: $id})"
+        'mutation($id: ID!) { linkMember(input: {externalId: "shared-id", companyId: $id})'
         " { userErrors { field message code } } }"
     )
 
@@ -72,7 +73,7 @@ async def test_linking_to_another_communitys_company_is_not_found(integration, o
 
     assert theirs_answer == missing_answer
     b_member = await Member.get(community_id=community_b.id, external_id="shared-id")
-    assert b_member.company_id == theirs.id  # type: ignore[attr-defined]
+    assert b_member.company_id == theirs.id
 
 
 async def test_member_ids_are_per_community(integration, community, other):
@@ -80,15 +81,15 @@ async def test_member_ids_are_per_community(integration, community, other):
     mine = await f.company(community, "Mine")
 
     await integration.ok(
-        "mutation($id: ID!) { linkMember(input: {externalId: \"shared-id\", companyId: $id})"
+        'mutation($id: ID!) { linkMember(input: {externalId: "shared-id", companyId: $id})'
         " { userErrors { code } } }",
         id=str(mine.id),
     )
 
     b_member = await Member.get(community_id=community_b.id, external_id="shared-id")
     a_member = await Member.get(community_id=community.id, external_id="shared-id")
-    assert b_member.company_id == theirs.id  # type: ignore[attr-defined]
-    assert a_member.company_id == mine.id  # type: ignore[attr-defined]
+    assert b_member.company_id == theirs.id
+    assert a_member.company_id == mine.id
 
 
 async def test_a_key_in_plaintext_is_nowhere(community, caplog):

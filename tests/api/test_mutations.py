@@ -28,26 +28,36 @@ mutation($views: [PageViewInput!]!) {
 """
 
 
-async def test_link_by_salesforce_id_in_15_characters_moves_history(integration, community):
-    acme = await save_company(community.id, CrmSource.SALESFORCE, "001M000000qfPyS", "Acme")
+async def test_link_by_salesforce_id_in_15_characters_moves_history(
+    integration, community
+):
+    acme = await save_company(
+        community.id, CrmSource.SALESFORCE, "001M000000qfPyS", "Acme"
+    )
     await set_customer_periods(acme, [(None, None)])
     await f.views(community, "m1", f.utc("2024-01-15T15:00"), f.utc("2024-01-16T15:00"))
 
-    data = await integration.ok(LINK, input={"externalId": "m1", "crmId": "001M000000qfPyS"})
+    data = await integration.ok(
+        LINK, input={"externalId": "m1", "crmId": "001M000000qfPyS"}
+    )
     await drain()
 
     payload = data["linkMember"]
     assert payload["userErrors"] == []
     assert payload["member"] == {"externalId": "m1", "company": {"name": "Acme"}}
     assert payload["job"]["kind"] == "enrich_members"
-    found = await customer_engagement(community, date(2024, 1, 1), date(2024, 1, 31), [acme.id])
+    found = await customer_engagement(
+        community, date(2024, 1, 1), date(2024, 1, 31), [acme.id]
+    )
     assert found[acme.id].page_views == 2
 
 
 async def test_link_by_domain(integration, community):
     await f.company(community, "Acme", domains=("acme.example",))
 
-    data = await integration.ok(LINK, input={"externalId": "m1", "domain": "www.ACME.example"})
+    data = await integration.ok(
+        LINK, input={"externalId": "m1", "domain": "www.ACME.example"}
+    )
 
     assert data["linkMember"]["member"]["company"] == {"name": "Acme"}
 
@@ -66,7 +76,8 @@ async def test_naming_the_company_twice_is_a_user_error(integration, community):
     acme = await f.company(community, "Acme")
 
     data = await integration.ok(
-        LINK, input={"externalId": "m1", "companyId": str(acme.id), "domain": "acme.example"}
+        LINK,
+        input={"externalId": "m1", "companyId": str(acme.id), "domain": "acme.example"},
     )
 
     assert data["linkMember"]["userErrors"][0]["field"] == "companyId"
@@ -74,10 +85,18 @@ async def test_naming_the_company_twice_is_a_user_error(integration, community):
 
 async def test_one_bad_page_view_stores_none(integration):
     views = [
-        {"messageId": "v1", "occurredAt": "2024-01-15T15:00:00+00:00", "path": "/a",
-         "memberExternalId": "m1"},
-        {"messageId": "v2", "occurredAt": "2024-01-15T15:00:00", "path": "/b",
-         "memberExternalId": "m1"},
+        {
+            "messageId": "v1",
+            "occurredAt": "2024-01-15T15:00:00+00:00",
+            "path": "/a",
+            "memberExternalId": "m1",
+        },
+        {
+            "messageId": "v2",
+            "occurredAt": "2024-01-15T15:00:00",
+            "path": "/b",
+            "memberExternalId": "m1",
+        },
     ]
 
     data = await integration.ok(RECORD_VIEWS, views=views)
@@ -85,18 +104,26 @@ async def test_one_bad_page_view_stores_none(integration):
     assert data["recordPageViews"] == {
         "stored": 0,
         "duplicates": 0,
-        "userErrors": [{
-            "field": "pageViews[1].occurredAt",
-            "message": "must carry a time zone offset",
-            "code": "INVALID",
-        }],
+        "userErrors": [
+            {
+                "field": "pageViews[1].occurredAt",
+                "message": "must carry a time zone offset",
+                "code": "INVALID",
+            }
+        ],
     }
     assert await PageView.all().count() == 0
 
 
 async def test_a_resent_page_view_is_a_duplicate(integration):
-    views = [{"messageId": "v1", "occurredAt": "2024-01-15T15:00:00Z", "path": "/a",
-              "anonymousId": "anon-1"}]
+    views = [
+        {
+            "messageId": "v1",
+            "occurredAt": "2024-01-15T15:00:00Z",
+            "path": "/a",
+            "anonymousId": "anon-1",
+        }
+    ]
 
     first = await integration.ok(RECORD_VIEWS, views=views)
     second = await integration.ok(RECORD_VIEWS, views=views)
@@ -106,8 +133,14 @@ async def test_a_resent_page_view_is_a_duplicate(integration):
 
 
 async def test_a_viewer_may_not_record_and_nothing_is_written(viewer):
-    views = [{"messageId": "v1", "occurredAt": "2024-01-15T15:00:00Z", "path": "/a",
-              "anonymousId": "anon-1"}]
+    views = [
+        {
+            "messageId": "v1",
+            "occurredAt": "2024-01-15T15:00:00Z",
+            "path": "/a",
+            "anonymousId": "anon-1",
+        }
+    ]
 
     result = await viewer.execute(RECORD_VIEWS, views=views)
 
@@ -153,7 +186,8 @@ async def test_link_members_is_all_or_nothing(integration, community):
     )
 
     assert data["linkMembers"] == {
-        "changed": 0, "userErrors": [{"field": "links[1].crmId", "code": "NOT_FOUND"}],
+        "changed": 0,
+        "userErrors": [{"field": "links[1].crmId", "code": "NOT_FOUND"}],
     }
     assert await Member.filter(community_id=community.id).count() == 0
 
@@ -171,10 +205,14 @@ async def test_import_companies_keeps_good_rows_and_names_bad_lines(admin, commu
         " rows companiesCreated statusChanges userErrors { field code } } }",
         csv=csv,
     )
-    months = await admin.ok('{ monthlyActivity(from: "2024-02", to: "2024-04") { totalCustomers } }')
+    months = await admin.ok(
+        '{ monthlyActivity(from: "2024-02", to: "2024-04") { totalCustomers } }'
+    )
 
     assert data["importCompanies"] == {
-        "rows": 3, "companiesCreated": 1, "statusChanges": 2,
+        "rows": 3,
+        "companiesCreated": 1,
+        "statusChanges": 2,
         "userErrors": [{"field": "csv[4].effective_at", "code": "INVALID"}],
     }
     assert [m["totalCustomers"] for m in months["monthlyActivity"]] == [1, 0, 0]

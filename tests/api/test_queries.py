@@ -30,7 +30,12 @@ query($from: Date!, $to: Date!, $fromMonth: Month!, $toMonth: Month!) {
   }
 }
 """
-RANGE = {"from": "2024-01-01", "to": "2024-03-31", "fromMonth": "2024-01", "toMonth": "2024-03"}
+RANGE = {
+    "from": "2024-01-01",
+    "to": "2024-03-31",
+    "fromMonth": "2024-01",
+    "toMonth": "2024-03",
+}
 
 
 @pytest.fixture
@@ -50,12 +55,27 @@ async def test_first_screen(viewer, data):
     result = await viewer.ok(FIRST_SCREEN, **RANGE)
 
     assert result["monthlyActivity"] == [
-        {"month": "2024-01", "activeCustomers": 1, "inactiveCustomers": 1,
-         "totalCustomers": 2, "activeRate": 0.5},
-        {"month": "2024-02", "activeCustomers": 1, "inactiveCustomers": 1,
-         "totalCustomers": 2, "activeRate": 0.5},
-        {"month": "2024-03", "activeCustomers": 1, "inactiveCustomers": 0,
-         "totalCustomers": 1, "activeRate": 1.0},
+        {
+            "month": "2024-01",
+            "activeCustomers": 1,
+            "inactiveCustomers": 1,
+            "totalCustomers": 2,
+            "activeRate": 0.5,
+        },
+        {
+            "month": "2024-02",
+            "activeCustomers": 1,
+            "inactiveCustomers": 1,
+            "totalCustomers": 2,
+            "activeRate": 0.5,
+        },
+        {
+            "month": "2024-03",
+            "activeCustomers": 1,
+            "inactiveCustomers": 0,
+            "totalCustomers": 1,
+            "activeRate": 1.0,
+        },
     ]
     summary = result["engagementSummary"]
     assert (summary["activeCustomers"], summary["totalCustomers"]) == (2, 2)
@@ -100,14 +120,16 @@ async def test_customer_by_id_of_another_community_is_null(viewer, db):
     other = await f.community()
     theirs = await f.company(other, "Theirs")
 
-    result = await viewer.ok("query($id: ID!) { customer(id: $id) { name } }", id=str(theirs.id))
+    result = await viewer.ok(
+        "query($id: ID!) { customer(id: $id) { name } }", id=str(theirs.id)
+    )
 
     assert result == {"customer": None}
 
 
 async def test_malformed_month_names_the_argument(viewer):
     result = await viewer.execute(
-        "{ monthlyActivity(from: \"2024-13\", to: \"2024-01\") { month } }"
+        '{ monthlyActivity(from: "2024-13", to: "2024-01") { month } }'
     )
 
     assert result.errors is not None

@@ -25,7 +25,9 @@ def _undescribed() -> list[str]:
         if not kind.description:
             missing.append(name)
         if isinstance(kind, GraphQLObjectType | GraphQLInputObjectType):
-            missing += [f"{name}.{f}" for f, d in kind.fields.items() if not d.description]
+            missing += [
+                f"{name}.{f}" for f, d in kind.fields.items() if not d.description
+            ]
         if isinstance(kind, GraphQLObjectType):
             missing += [
                 f"{name}.{f}({a})"

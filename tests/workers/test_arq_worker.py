@@ -47,17 +47,24 @@ async def queue(redis_url, monkeypatch):
 
 class Worker:
     def __init__(self, database_url: str, redis_url: str, queue: str, log_path):
-        self.env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-                    "ENGAGEMENT_QUEUE": queue, "ENGAGEMENT_JOB_TIMEOUT": "2",
-                    "ENGAGEMENT_ATTRIBUTION_BATCH": "25"}
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "ENGAGEMENT_QUEUE": queue,
+            "ENGAGEMENT_JOB_TIMEOUT": "2",
+            "ENGAGEMENT_ATTRIBUTION_BATCH": "25",
+        }
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         with self.log_path.open("a") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "cli", "worker"], env=self.env,
-                stdout=log, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "cli", "worker"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
@@ -77,14 +84,13 @@ def worker(database_url, redis_url, queue, tmp_path):
         started.stop(signal.SIGKILL)
 
 
-async def _wait_for(job_id: str, status: JobStatus, timeout: float = 60) -> Job:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = await Job.get(id=job_id)
-        if job.status is status:
-            return job
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not reach {status}: {job.status}, {job.error}")
+async def _wait_for(job_id: str, status: JobStatus, seconds: float = 60) -> Job:
+    async with asyncio.timeout(seconds):
+        while True:
+            job = await Job.get(id=job_id)
+            if job.status is status:
+                return job
+            await asyncio.sleep(0.2)
 
 
 async def _relink_everyone(community, members: int, months: int):
@@ -94,8 +100,12 @@ async def _relink_everyone(community, members: int, months: int):
     externals = [f"m{i}" for i in range(members)]
     await link_members(community.id, [(e, before.id) for e in externals])
     views = [
-        PageViewInput(f"v{e}-{month}", f.utc("2023-01-10T12:00") + timedelta(days=31 * month),
-                      "/topic", member_external_id=e)
+        PageViewInput(
+            f"v{e}-{month}",
+            f.utc("2023-01-10T12:00") + timedelta(days=31 * month),
+            "/topic",
+            member_external_id=e,
+        )
         for e in externals
         for month in range(months)
     ]
@@ -139,7 +149,7 @@ async def test_a_worker_killed_mid_enrichment_ends_in_the_same_numbers(worker, d
     worker.stop(signal.SIGKILL)
     partway = await company_traffic(community, date(2023, 1, 1), date(2023, 12, 31))
     worker.start()
-    await _wait_for(job.id, JobStatus.SUCCEEDED, timeout=120)
+    await _wait_for(job.id, JobStatus.SUCCEEDED, seconds=120)
 
     final = await company_traffic(community, date(2023, 1, 1), date(2023, 12, 31))
     visitors = await company_visitors(community, date(2023, 1, 1), date(2023, 12, 31))
@@ -156,6 +166,8 @@ async def _wait_until_partway(job_id: str) -> None:
         job = await Job.get(id=job_id)
         if job.status is JobStatus.RUNNING and 0 < job.progress < 1:
             return
-        assert job.status is not JobStatus.SUCCEEDED, "finished before it could be killed"
+        assert job.status is not JobStatus.SUCCEEDED, (
+            "finished before it could be killed"
+        )
         await asyncio.sleep(0.02)
     raise AssertionError("the job never got partway")

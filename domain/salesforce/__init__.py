@@ -1,0 +1,1 @@
+"""Salesforce: the connection, the account and contact sync, member links."""
