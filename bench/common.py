@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 BENCH = Path(__file__).resolve().parent
 DATA = BENCH / "data"
@@ -94,3 +100,45 @@ class Stages:
         self.seconds[name] = round(now - self._started, 3)
         print(f"  {name:<28} {now - self._started:9.2f} s", flush=True)
         self._started = now
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def serve_api(url: str, port: int, workers: int) -> subprocess.Popen:
+    """The API in production mode on 127.0.0.1, as uvicorn runs it, once healthy."""
+    env = {**os.environ, "DATABASE_URL": url, "ENGAGEMENT_ENV": "production"}
+    env.pop("REDIS_URL", None)
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "api.app:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    process = subprocess.Popen(command, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if (
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code
+                == 200
+            ):
+                return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the API did not start")

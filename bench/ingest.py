@@ -14,19 +14,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
 
-from bench.common import asyncpg_dsn, check_local, write_results
+from bench.common import (
+    asyncpg_dsn,
+    check_local,
+    free_port,
+    serve_api,
+    write_results,
+)
 from domain.activity import PageViewInput, record_page_views
 from domain.apikeys import create_api_key
 from domain.communities import create_community
@@ -133,46 +135,6 @@ def _figures(events: int, seconds: float, latencies: list[float]) -> dict:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _serve(url: str, port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "ENGAGEMENT_ENV": "production"}
-    env.pop("REDIS_URL", None)
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "api.app:create_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    process = subprocess.Popen(command, env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if (
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code
-                == 200
-            ):
-                return process
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("the API did not start")
-
-
 async def _endpoint(
     base: str, secret: str, batches: list[list[dict]], senders: int
 ) -> dict:
@@ -223,8 +185,8 @@ async def main() -> None:
     ceiling = await _database_only(community, direct, args.senders)
     await close_database()
 
-    port = _free_port()
-    server = _serve(args.database_url, port, args.server_workers)
+    port = free_port()
+    server = serve_api(args.database_url, port, args.server_workers)
     try:
         served = await _endpoint(f"http://127.0.0.1:{port}", secret, http, args.senders)
     finally:

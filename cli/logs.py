@@ -52,3 +52,12 @@ def configure(verbose: bool, production: bool) -> None:
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     # The ORM's debug lines carry query parameters: e-mails, key hashes.
     logging.getLogger("tortoise").setLevel(logging.WARNING)
+    # A line per HTTP request the process makes (the demo, Salesforce calls).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def quiet() -> None:
+    """Only warnings and errors, unless debug lines were asked for."""
+    root = logging.getLogger()
+    if root.level > logging.DEBUG:
+        root.setLevel(logging.WARNING)

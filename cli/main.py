@@ -11,6 +11,7 @@ import click
 
 from cli.imports import import_group
 from cli.logs import configure as configure_logging
+from cli.logs import quiet as quiet_logs
 from cli.runtime import run
 from domain.apikeys import create_api_key
 from domain.communities import create_community, get_community
@@ -44,8 +45,16 @@ def migrate() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
-    """Serve the GraphQL API (and GraphiQL outside production)."""
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes serving requests. With more than one, run `engagement worker`"
+    " (REDIS_URL) for jobs and schedules.",
+)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the GraphQL API, the ingestion endpoint and the dashboard."""
     import uvicorn
 
     from api.app import create_app
@@ -55,8 +64,19 @@ def serve(host: str, port: int) -> None:
     _check(load_schedule)
     if not settings.is_production:  # in production a release step migrates
         asyncio.run(migrate_database())
-    app = create_app(settings, clock=True)
-    uvicorn.run(app, host=host, port=port, access_log=False)
+    if workers == 1:
+        app = create_app(settings, clock=True)
+        uvicorn.run(app, host=host, port=port, access_log=False)
+        return
+    # Several processes: none keeps the in-process clock, so nothing runs twice.
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+    )
 
 
 @main.command()
@@ -93,6 +113,7 @@ def demo(size: str, serve: bool, port: int, as_of) -> None:
     """Load a demo community end to end, then serve it on 127.0.0.1."""
     from demo.run import run_demo
 
+    quiet_logs()  # the progress bars tell the story
     asyncio.run(run_demo(size, serve, port, as_of.date() if as_of else None))
 
 

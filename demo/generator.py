@@ -94,9 +94,9 @@ class Size:
 
 
 SIZES = {
-    "small": Size(accounts=300, members=1_200, months=12, views_per_member_month=2.5),
+    "small": Size(accounts=2_000, members=2_000, months=12, views_per_member_month=2.5),
     "large": Size(
-        accounts=3_000, members=20_000, months=24, views_per_member_month=3.0
+        accounts=5_000, members=20_000, months=24, views_per_member_month=3.0
     ),
 }
 

@@ -11,6 +11,7 @@ enrichment jobs, awaited. Everything after the first step goes over HTTP.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 from collections.abc import Iterable, Iterator
@@ -22,6 +23,7 @@ from pathlib import Path
 import click
 import trustme
 import uvicorn
+from cryptography.fernet import Fernet
 
 from api.app import create_app
 from demo.client import Service
@@ -264,7 +266,8 @@ async def run_demo(
     service = Service(f"http://127.0.0.1:{port}", keys.admin, keys.integration)
     try:
         answer = await load(service, world)
-        _print_answer(service.base_url, keys, world, answer)
+        where = service.base_url if serve else None
+        _print_answer(where, database_url, keys, world, answer)
     finally:
         await service.close()
     if not serve:
@@ -274,17 +277,20 @@ async def run_demo(
 
 
 def _demo_secret_key() -> str:
-    from cryptography.fernet import Fernet
-
     return Fernet.generate_key().decode()
 
 
-def _print_answer(base_url: str, keys: Keys, world: World, answer: dict) -> None:
-    import json
-
+def _print_answer(
+    base_url: str | None, database_url: str, keys: Keys, world: World, answer: dict
+) -> None:
     click.echo("")
-    click.echo(f"GraphiQL:    {base_url}/graphql")
-    click.echo(f"Dashboard:   {base_url}/")
+    if base_url is None:
+        click.echo(
+            f"Loaded. Serve it with: DATABASE_URL={database_url} engagement serve"
+        )
+    else:
+        click.echo(f"GraphiQL:    {base_url}/graphql")
+        click.echo(f"Dashboard:   {base_url}/")
     click.echo(f"Viewer key:  {keys.viewer}")
     click.echo("Sample query (variables: " + json.dumps(sample_variables(world)) + "):")
     click.echo(SAMPLE.strip())

@@ -38,6 +38,22 @@ TABLES = (
 )
 
 
+def in_ci() -> bool:
+    """CI sets ``CI``; there a missing service fails the run instead of skipping."""
+    return os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped test is a failure: every service it needs is there."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if in_ci() and skipped and exitstatus == pytest.ExitCode.OK:
+        reporter.write_line(
+            f"CI: {skipped} skipped test(s) count as failures", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def backend() -> str:
     return "postgres" if os.environ.get("TEST_POSTGRES_URL") else "sqlite"
 

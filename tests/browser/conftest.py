@@ -21,7 +21,7 @@ from domain.apikeys import create_api_key
 from domain.models import Community, Role
 from tests.api.conftest import server  # noqa: F401  (`engagement serve`, for real)
 from tests.browser import dataset
-from tests.conftest import backend
+from tests.conftest import backend, in_ci
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -37,10 +37,6 @@ ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output" / "browser"
 DOCS_SHOT = ROOT / "docs" / "dashboard.png"
 LAPTOP = {"width": 1280, "height": 900}
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}
 
 
 @pytest.fixture

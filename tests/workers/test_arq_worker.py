@@ -22,6 +22,7 @@ from domain.members import link_members
 from domain.metrics import company_traffic, company_visitors
 from domain.models import Job, JobStatus, Member
 from tests import factories as f
+from tests.conftest import in_ci
 from workers import arq_queue
 
 
@@ -30,7 +31,7 @@ def redis_url() -> str:
     url = os.environ.get("TEST_REDIS_URL")
     if url:
         return url
-    if os.environ.get("CI"):
+    if in_ci():
         pytest.fail("CI is set but TEST_REDIS_URL is not: the worker tests must run")
     pytest.skip("TEST_REDIS_URL is not set: no Redis to run a worker against")
 
