@@ -64,7 +64,7 @@ def sf_time(instant: datetime) -> str:
 class Fault:
     """Answer a matching request with ``status``/``body``, or change the answer."""
 
-    kind: str  # query, query_more, describe, userinfo, any
+    kind: str  # query, query_more, describe, userinfo, updated, deleted, any
     status: int = 400
     body: Any = None
     times: int = 1
@@ -319,6 +319,43 @@ class FakeSalesforce:
             return 400, error_body("INVALID_QUERY_LOCATOR", "invalid query locator")
         return 200, self._page(cursor, locator, offset)
 
+    def replicated(
+        self, sobject: str, what: str, query: dict[str, list[str]]
+    ) -> tuple[int, Any]:
+        """getUpdated / getDeleted: ids changed or deleted within [start, end]."""
+        try:
+            start = _replication_date(query["start"][0])
+            end = _replication_date(query["end"][0])
+        except (KeyError, ValueError):
+            return 400, error_body("MALFORMED_QUERY", "start and end are required")
+        oldest = self.clock - timedelta(days=30 if what == "updated" else 15)
+        if start < oldest:
+            return 400, error_body(
+                "INVALID_REPLICATION_DATE",
+                f"startDate cannot be more than {(self.clock - oldest).days} days ago",
+            )
+        table = self.accounts if sobject == "Account" else self.contacts
+        with self._lock:
+            rows = [
+                r
+                for r in table.values()
+                if start <= r["SystemModstamp"] <= end
+                and bool(r.get("IsDeleted")) == (what == "deleted")
+            ]
+        if what == "updated":
+            return 200, {
+                "ids": [r["Id"] for r in rows],
+                "latestDateCovered": sf_time(end),
+            }
+        return 200, {
+            "deletedRecords": [
+                {"id": r["Id"], "deletedDate": sf_time(r["SystemModstamp"])}
+                for r in rows
+            ],
+            "earliestDateAvailable": sf_time(oldest),
+            "latestDateCovered": sf_time(end),
+        }
+
     def describe(self, sobject: str) -> dict[str, Any]:
         fields = []
         for name, kind in self.fields_of(sobject).items():
@@ -394,6 +431,9 @@ class _Handler(BaseHTTPRequestHandler):
             return org.more(locator, int(offset))
         if kind == "describe":
             return 200, org.describe(parts[-2])
+        if kind in ("updated", "deleted"):
+            query = parse_qs(urlsplit(self.path).query)
+            return org.replicated(parts[-2], kind, query)
         if kind == "userinfo":
             return 200, {
                 "user_id": "005000000000001AAA",
@@ -422,11 +462,21 @@ def _kind_of(path: str) -> tuple[str, str | None]:
         return "userinfo", None
     if parts.path.endswith("/describe"):
         return "describe", None
+    replication = re.search(r"/sobjects/\w+/(updated|deleted)/?$", parts.path)
+    if replication:
+        return replication[1], None
     if re.search(r"/query(All)?/?$", parts.path):
         return "query", parse_qs(parts.query).get("q", [""])[0]
     if re.search(r"/query(All)?/[^/]+-\d+$", parts.path):
         return "query_more", None
     return "other", None
+
+
+def _replication_date(text: str) -> datetime:
+    instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if instant.tzinfo is None:
+        raise ValueError("a replication date needs an offset")
+    return instant.astimezone(UTC)
 
 
 def _batch_size(header: str) -> int:

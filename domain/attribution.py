@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from tortoise.transactions import in_transaction
 
+from domain.members import pending_attribution
 from domain.rollups import reattribute
 
 log = logging.getLogger(__name__)
@@ -48,3 +49,15 @@ async def reattribute_members(
         },
     )
     return moved
+
+
+async def reattribute_pending(
+    community_id: int, progress: Callable[[float], Awaitable[None]] | None = None
+) -> tuple[int, int]:
+    """Credit every member whose link changed since its history was last credited.
+
+    Returns how many members were pending and how many month rows moved.
+    """
+    pending = await pending_attribution(community_id)
+    moved = await reattribute_members(community_id, pending, progress)
+    return len(pending), moved

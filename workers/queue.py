@@ -85,10 +85,14 @@ async def enqueue_reconciliation(community_id: int) -> Job:
 
 
 async def enqueue_enrichment(community_id: int, member_ids: list[int]) -> Job | None:
-    """Queue the re-attribution of members; a lone member's pending one is joined."""
+    """Queue the re-attribution of the community's relinked members.
+
+    A community has at most one such job waiting: it credits every member
+    whose link changed before it starts, so a later change joins it.
+    """
     if not member_ids:
         return None
-    ordered = sorted(set(member_ids))
-    dedupe = f"enrich:{community_id}:{ordered[0]}" if len(ordered) == 1 else None
-    arguments = {"community_id": community_id, "member_ids": ordered}
-    return await enqueue(community_id, "enrich_members", arguments, dedupe)
+    arguments = {"community_id": community_id}
+    return await enqueue(
+        community_id, "enrich_members", arguments, f"enrich:{community_id}"
+    )

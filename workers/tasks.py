@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from domain.attribution import reattribute_members
+from domain.attribution import reattribute_pending
 from domain.errors import RetryLater
 from domain.salesforce import sync as salesforce
 from domain.salesforce.errors import RateLimited, SyncBusy, Transient
@@ -19,10 +19,10 @@ BUSY_DELAY = 120.0
 OUTAGE_DELAY = 300.0
 
 
-async def enrich_members(community_id: int, member_ids: list[int]) -> dict[str, Any]:
-    """Credit the members' whole history to the companies they are linked to now."""
-    moved = await reattribute_members(community_id, member_ids, progress=progress)
-    return {"members": len(member_ids), "monthRowsMoved": moved}
+async def enrich_members(community_id: int) -> dict[str, Any]:
+    """Credit each relinked member's whole history to the company it has now."""
+    members, moved = await reattribute_pending(community_id, progress=progress)
+    return {"members": members, "monthRowsMoved": moved}
 
 
 async def sync_salesforce(community_id: int, full: bool = False) -> dict[str, Any]:

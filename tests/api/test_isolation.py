@@ -23,9 +23,7 @@ async def other(db):
     company = await f.company(community, "B's customer")
     await f.link(community, "shared-id", company)
     await f.views(community, "shared-id", f.utc("2024-02-05T15:00"))
-    job = await enqueue(
-        community.id, "enrich_members", {"community_id": community.id, "member_ids": []}
-    )
+    job = await enqueue(community.id, "enrich_members", {"community_id": community.id})
     return community, company, job
 
 

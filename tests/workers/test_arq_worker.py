@@ -172,3 +172,27 @@ async def _wait_until_partway(job_id: str) -> None:
         )
         await asyncio.sleep(0.02)
     raise AssertionError("the job never got partway")
+
+
+async def test_a_communitys_waiting_enrichment_is_joined_not_doubled(worker, db):
+    from workers.queue import enqueue_enrichment
+
+    community = await f.community()
+    acme = await f.company(community, "Acme")
+    await f.views(community, "m1", f.utc("2023-03-01T12:00"))
+    await f.views(community, "m2", f.utc("2023-03-02T12:00"))
+    first = await link_members(community.id, [("m1", acme.id)])
+    second = await link_members(community.id, [("m2", acme.id)])
+
+    waiting = await enqueue_enrichment(community.id, [first[0].member.id])
+    joined = await enqueue_enrichment(community.id, [second[0].member.id])
+    pool = await arq_queue._pool(os.environ["REDIS_URL"])
+    queued = await pool.queued_jobs(queue_name=arq_queue.QUEUE)
+    worker.start()
+    done = await _wait_for(waiting.id, JobStatus.SUCCEEDED)
+
+    traffic = await company_traffic(community, date(2023, 3, 1), date(2023, 3, 31))
+    assert joined.id == waiting.id
+    assert [job.job_id for job in queued] == [waiting.id]
+    assert done.result["members"] == 2
+    assert traffic[acme.id]["page_views"] == 2

@@ -41,7 +41,7 @@ async def test_a_try_out_of_time_pauses_and_the_next_one_finishes(db, monkeypatc
     job, _ = await create_job(
         community.id,
         "enrich_members",
-        {"community_id": community.id, "member_ids": ids},
+        {"community_id": community.id},
     )
 
     delay = await run_job(job.id, attempt=1, budget=0.01)

@@ -96,7 +96,8 @@ async def test_jobs_a_stopped_process_left_unfinished_run_again(db, monkeypatch)
     company = await f.company(community, "Acme")
     await f.views(community, "m1", f.utc("2024-05-02T10:00"))
     change = await link_member(community.id, "m1", company.id, LinkSource.MANUAL)
-    arguments = {"community_id": community.id, "member_ids": [change.member.id]}
+    assert change.needs_attribution
+    arguments = {"community_id": community.id}
     left, _ = await create_job(community.id, "enrich_members", arguments)
     await start_job(left.id)  # the process stopped while it ran
 
