@@ -13,6 +13,7 @@ from cli.imports import import_group
 from cli.logs import configure as configure_logging
 from cli.logs import quiet as quiet_logs
 from cli.runtime import run
+from cli.salesforce import salesforce
 from domain.apikeys import create_api_key
 from domain.communities import create_community, get_community
 from domain.db import migrate_database
@@ -177,3 +178,4 @@ def apikey_create(community_id: int, role: str, name: str) -> None:
 
 
 main.add_command(import_group)
+main.add_command(salesforce)

@@ -164,7 +164,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _jsonable(item) for key, item in value.items()}
     return value
-
-
-if __name__ == "__main__":
-    salesforce()

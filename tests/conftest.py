@@ -7,10 +7,15 @@ fails the run, it never skips it.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import date
 
 import asyncpg
 import pytest
@@ -116,6 +121,41 @@ async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[st
 
 
 _urls: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """``engagement demo --no-serve`` run once into a database of its own."""
+
+    database_url: str
+    stdout: str
+    as_of: date
+
+
+DEMO_AS_OF = date(2026, 12, 4)
+
+
+@pytest.fixture(scope="session")
+async def demo_run(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DemoRun]:
+    if backend() == "sqlite":
+        url = f"sqlite://{tmp_path_factory.mktemp('demo') / 'demo.sqlite3'}"
+        created = None
+    else:
+        url, created = await _fresh_postgres(os.environ["TEST_POSTGRES_URL"])
+    env = {**os.environ, "DATABASE_URL": url}
+    env.pop("REDIS_URL", None)
+    command = [sys.executable, "-m", "cli", "demo", "--no-serve", "--size", "small"]
+    command += ["--as-of", DEMO_AS_OF.isoformat()]
+
+    run = await asyncio.to_thread(
+        subprocess.run, command, env=env, capture_output=True, text=True, timeout=580
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    try:
+        yield DemoRun(url, run.stdout, DEMO_AS_OF)
+    finally:
+        if created:
+            await _drop_postgres(os.environ["TEST_POSTGRES_URL"], created)
 
 
 @pytest.fixture

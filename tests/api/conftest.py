@@ -7,7 +7,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -73,25 +76,33 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def server(database_url, tmp_path):
-    """``engagement serve`` in its own process, on a free loopback port."""
+@contextmanager
+def serving(database_url: str, log_path: Path) -> Iterator[str]:
+    """``engagement serve`` on ``database_url`` in its own process; its base URL."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "ENGAGEMENT_ENV": "production"}
     env.pop("REDIS_URL", None)
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    _wait_until_healthy(base, process)
-    yield base, tmp_path / "server.log"
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_until_healthy(base, process)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+@pytest.fixture
+def server(database_url, tmp_path):
+    """``engagement serve`` on the session's database, on a free loopback port."""
+    with serving(database_url, tmp_path / "server.log") as base:
+        yield base, tmp_path / "server.log"
 
 
 def _wait_until_healthy(base: str, process: subprocess.Popen) -> None:

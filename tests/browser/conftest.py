@@ -7,9 +7,11 @@ Without it the tests skip, except in CI (``CI`` set), where they fail.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +21,12 @@ from playwright.async_api import BrowserContext, Page, Route, async_playwright
 
 from domain.apikeys import create_api_key
 from domain.models import Community, Role
-from tests.api.conftest import server  # noqa: F401  (`engagement serve`, for real)
+from tests.api.conftest import (  # `engagement serve`, for real
+    server,  # noqa: F401
+    serving,
+)
 from tests.browser import dataset
-from tests.conftest import backend, in_ci
+from tests.conftest import DemoRun, backend, in_ci
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -57,7 +62,7 @@ class Dashboard:
     context: BrowserContext
     base: str
     secret: str
-    community: Community
+    community: Community | None = None
     problems: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
 
@@ -150,3 +155,25 @@ async def dashboard(
             yield board
         finally:
             await context.close()
+
+
+@pytest.fixture
+async def demo_dashboard(
+    demo_run: DemoRun, chromium: Path, tmp_path: Path
+) -> AsyncIterator[Dashboard]:
+    """The demo's data, served for real, and the demo's own viewer key."""
+    secret = re.search(r"Viewer key:\s+(\S+)", demo_run.stdout)
+    assert secret is not None, "the demo printed no viewer key"
+    as_of = datetime.combine(demo_run.as_of, time(12), tzinfo=UTC)
+    with serving(demo_run.database_url, tmp_path / "server.log") as base:
+        async with async_playwright() as pw:
+            context = await _launch(pw, chromium, tmp_path / "profile")
+            await context.clock.set_fixed_time(as_of)
+            page = context.pages[0] if context.pages else await context.new_page()
+            board = Dashboard(page, context, base, secret[1])
+            _watch(board)
+            await _only_this_server(board)
+            try:
+                yield board
+            finally:
+                await context.close()

@@ -6,141 +6,30 @@ directly. The browser runs in Tokyo time and en-US; the community is in Chicago.
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
-from zoneinfo import ZoneInfo
-
 import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from domain.apikeys import revoke_api_key
 from domain.models import ApiKey
 from tests.browser import dataset
 from tests.browser.conftest import Dashboard
-
-FROM, TO = dataset.DEFAULT_RANGE
-ZONE = ZoneInfo(dataset.ZONE)
-DASH = "\N{EN DASH}"
-
-SUMMARY = """query ($from: Date!, $to: Date!) {
-  engagementSummary(from: $from, to: $to) {
-    activeCustomers inactiveCustomers totalCustomers activeRate
-    pageViews uniqueVisitors anonymousPageViews } }"""
-MONTHS = """query ($from: Month!, $to: Month!) { monthlyActivity(from: $from, to: $to) {
-  month activeCustomers inactiveCustomers totalCustomers activeRate } }"""
-CUSTOMERS = """query ($from: Date!, $to: Date!, $activity: CustomerActivity!,
-  $search: String, $orderBy: CustomerOrder, $after: String) {
-  customers(from: $from, to: $to, activity: $activity, search: $search,
-            orderBy: $orderBy, first: 25, after: $after) {
-    totalCount pageInfo { hasNextPage endCursor }
-    edges { node { id name lastSeenAt engagement(from: $from, to: $to) {
-      uniqueVisitors pageViews lurker contributions { total } } } } } }"""
-CUSTOMER = """query ($id: ID!, $from: Date!, $to: Date!) { customer(id: $id) {
-  name memberCount customerPeriods { from to }
-  engagement(from: $from, to: $to) { pageViews uniqueVisitors
-    contributions { total } }
-  members(first: 50) { totalCount edges { node { externalId email } } } } }"""
-JOBS = "{ jobs(first: 20) { edges { node { kind status progress } } } }"
-
-
-def span(first: str, last: str) -> dict[str, str]:
-    """The ``from`` and ``to`` arguments of a range."""
-    return {"from": first, "to": last}
-
-
-# What Intl.NumberFormat and Intl.DateTimeFormat write in en-US.
-
-
-def count(value: int) -> str:
-    return f"{value:,}"
-
-
-def rate(value: float | None) -> str:
-    if value is None:
-        return "—"
-    tenths = (Decimal(value) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f"{tenths.normalize():f}%"
-
-
-def day(instant: str | None) -> str:
-    if instant is None:
-        return "Never"
-    local = datetime.fromisoformat(instant).astimezone(ZONE)
-    return f"{local:%b} {local.day}, {local.year}"
-
-
-def month(value: str) -> str:
-    return datetime.strptime(value, "%Y-%m").strftime("%b %Y")
-
-
-# Reading the page.
-
-
-async def rows(page: Page) -> list[list[str]]:
-    """The customers table as text: name, visitors, views, contributions, seen."""
-    return await page.locator("#customers tbody tr[data-id]").evaluate_all(
-        """trs => trs.map(tr => [tr.querySelector('.row-link').innerText,
-             ...[...tr.cells].slice(1).map(td => td.innerText.trim())])"""
-    )
-
-
-def expected_rows(answer: dict[str, Any]) -> list[list[str]]:
-    return [
-        [
-            n["name"],
-            count(n["engagement"]["uniqueVisitors"]),
-            count(n["engagement"]["pageViews"]),
-            count(n["engagement"]["contributions"]["total"]),
-            day(n["lastSeenAt"]),
-        ]
-        for n in nodes(answer)
-    ]
-
-
-def nodes(answer: dict[str, Any]) -> list[dict[str, Any]]:
-    return [edge["node"] for edge in answer["customers"]["edges"]]
-
-
-async def customers_page(board: Dashboard, **arguments: Any) -> dict[str, Any]:
-    arguments = {**span(FROM, TO), "activity": "ALL", **arguments}
-    return await board.api(CUSTOMERS, **arguments)
-
-
-async def shows_rows(board: Dashboard, answer: dict[str, Any]) -> None:
-    """Wait for the table to show ``answer``, then compare every cell."""
-    names = [n["name"] for n in nodes(answer)]
-    await expect(board.page.locator("#customers tbody .row-link")).to_have_text(names)
-    assert await rows(board.page) == expected_rows(answer)
-    lurkers = await board.page.locator("#customers tbody tr[data-id]").evaluate_all(
-        "trs => trs.map(tr => tr.querySelector('.badge-lurker') !== null)"
-    )
-    assert lurkers == [n["engagement"]["lurker"] for n in nodes(answer)]
-
-
-async def kpi(page: Page, metric: str, scope: str = "#summary") -> str:
-    return await page.locator(f"{scope} [data-metric={metric}] .kpi-value").inner_text()
-
-
-async def chart_pixels(page: Page) -> dict[str, int]:
-    """How many canvas pixels are painted at all, and in the bars' blue."""
-    return await page.locator("#chart").evaluate(
-        """canvas => {
-          const {data} = canvas.getContext('2d')
-            .getImageData(0, 0, canvas.width, canvas.height);
-          let painted = 0, blue = 0;
-          for (let i = 0; i < data.length; i += 4) {
-            if (data[i + 3] > 0) painted++;
-            const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
-            if (Math.abs(r - 47) < 10 && Math.abs(g - 111) < 10
-                && Math.abs(b - 237) < 10) blue++;
-          }
-          return {painted, blue, all: data.length / 4};
-        }"""
-    )
-
-
-# The tests.
+from tests.browser.page import (
+    CUSTOMER,
+    DASH,
+    FROM,
+    JOBS,
+    TO,
+    chart_is_drawn,
+    count,
+    customers_page,
+    kpi,
+    months_match,
+    nodes,
+    rate,
+    rows,
+    shows_rows,
+    summary_matches,
+)
 
 
 async def test_sign_in_keeps_the_key_in_the_tab_and_out_of_the_url(dashboard):
@@ -203,9 +92,9 @@ async def test_overview_shows_the_apis_numbers_in_the_communitys_zone(dashboard)
     assert await page.locator("#from").input_value() == FROM
     assert await page.locator("#to").input_value() == TO
     await expect(page.locator("#community-zone")).to_have_text(dataset.ZONE)
-    await _summary_matches(dashboard, FROM, TO)
-    await _months_match(dashboard, FROM[:7], TO[:7])
-    await _chart_is_drawn(page)
+    await summary_matches(dashboard, FROM, TO)
+    await months_match(dashboard, FROM[:7], TO[:7])
+    await chart_is_drawn(page)
     await _running_sync_is_shown(dashboard)
     await dashboard.shot("overview")
     dashboard.publish(await dashboard.shot("dashboard", full_page=False))
@@ -213,52 +102,9 @@ async def test_overview_shows_the_apis_numbers_in_the_communitys_zone(dashboard)
     await page.locator("#from").fill("2024-06-01")
     await page.locator("#to").fill("2024-08-31")
     await page.get_by_role("button", name="Apply").click()
-    await _summary_matches(dashboard, "2024-06-01", "2024-08-31")
-    await _months_match(dashboard, "2024-06", "2024-08")
+    await summary_matches(dashboard, "2024-06-01", "2024-08-31")
+    await months_match(dashboard, "2024-06", "2024-08")
     dashboard.assert_clean()
-
-
-async def _summary_matches(board: Dashboard, first: str, last: str) -> None:
-    summary = (await board.api(SUMMARY, **span(first, last)))["engagementSummary"]
-    await expect(
-        board.page.locator("#summary [data-metric=pageViews] .kpi-value")
-    ).to_have_text(count(summary["pageViews"]))
-    for metric, value in summary.items():
-        text = rate(value) if metric == "activeRate" else count(value)
-        assert await kpi(board.page, metric) == text, metric
-
-
-async def _months_match(board: Dashboard, first: str, last: str) -> None:
-    answer = await board.api(MONTHS, **span(first, last))
-    expected = [
-        [
-            month(m["month"]),
-            count(m["activeCustomers"]),
-            count(m["inactiveCustomers"]),
-            count(m["totalCustomers"]),
-            rate(m["activeRate"]),
-        ]
-        for m in answer["monthlyActivity"]
-    ]
-    table = board.page.locator("#months tbody tr")
-    await expect(table).to_have_count(len(expected))
-    shown = await table.evaluate_all(
-        "trs => trs.map(tr => [...tr.cells].map(c => c.textContent.trim()))"
-    )
-    assert shown == expected
-    label = await board.page.locator("#chart").get_attribute("aria-label")
-    assert label is not None
-    assert all(f"{row[0]} {row[4]}" in label for row in expected)
-
-
-async def _chart_is_drawn(page: Page) -> None:
-    await page.wait_for_function(
-        """() => { const c = document.querySelector('#chart');
-                   return c.width > 300 && c.height > 150; }"""
-    )
-    pixels = await chart_pixels(page)
-    assert pixels["painted"] > pixels["all"] * 0.05, pixels
-    assert pixels["blue"] > pixels["all"] * 0.02, pixels  # the active bars
 
 
 async def _running_sync_is_shown(board: Dashboard) -> None:
@@ -384,7 +230,7 @@ async def test_a_narrow_window_has_no_sideways_scrolling(dashboard):
     page = dashboard.page
     await page.set_viewport_size({"width": 390, "height": 844})
     await dashboard.sign_in()
-    await _chart_is_drawn(page)
+    await chart_is_drawn(page)
     overflow = await page.evaluate(
         "() => document.documentElement.scrollWidth - window.innerWidth"
     )

@@ -19,7 +19,7 @@ from tests.salesforce.test_contacts import member
 def engagement_salesforce(database_url: str, *args: str, **env: str):
     environment = {**os.environ, "DATABASE_URL": database_url, **env}
     return subprocess.run(
-        [sys.executable, "-m", "cli.salesforce", *args],
+        [sys.executable, "-m", "cli", "salesforce", *args],
         env=environment,
         capture_output=True,
         text=True,
