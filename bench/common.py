@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
 BENCH = Path(__file__).resolve().parent
@@ -142,3 +143,14 @@ def serve_api(url: str, port: int, workers: int) -> subprocess.Popen:
             time.sleep(0.2)
     process.kill()
     raise SystemExit("the API did not start")
+
+
+async def fresh_database(url: str) -> None:
+    """Drop and create the PostgreSQL database that ``url`` names."""
+    base, name = url.rsplit("/", 1)
+    admin = await asyncpg.connect(asyncpg_dsn(base + "/postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()

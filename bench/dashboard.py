@@ -13,7 +13,8 @@ import os
 import random
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -44,7 +45,9 @@ from domain.metrics import (
     last_seen,
     monthly_activity,
 )
-from domain.models import Community, LinkSource
+from domain.models import Community, Job, JobStatus, LinkSource
+from workers import arq_queue
+from workers.queue import enqueue_enrichment
 
 # (milliseconds, minimum DuckDB/project ratio) per backend and figure.
 TARGETS: dict[str, dict[str, tuple[float, float | None]]] = {
@@ -314,8 +317,31 @@ async def inactive_figure(
 # -- re-attribution -----------------------------------------------------------------
 
 
+Attribute = Callable[[Community, list[int]], Awaitable[None]]
+
+
+async def attribute_in_process(community: Community, member_ids: list[int]) -> None:
+    await reattribute_members(community.id, member_ids)
+
+
+async def attribute_through_queue(community: Community, member_ids: list[int]) -> None:
+    """Queue the enrichment job for a worker and wait until it has succeeded."""
+    job = await enqueue_enrichment(community.id, member_ids)
+    assert job is not None
+    while True:
+        status = (await Job.get(id=job.id)).status
+        if status is JobStatus.SUCCEEDED:
+            return
+        if status is JobStatus.FAILED:
+            raise SystemExit(f"the enrichment job failed: {job.id}")
+        await asyncio.sleep(0.01)
+
+
 async def relink(
-    community: Community, moves: list[tuple[int, str, int]], batch: bool = False
+    community: Community,
+    moves: list[tuple[int, str, int]],
+    attribute: Attribute,
+    batch: bool = False,
 ) -> dict[str, float]:
     """Link each (member id, external id, company) and re-attribute; time both.
 
@@ -326,8 +352,9 @@ async def relink(
     link = _link_batch if batch else _link_each
     link_ms, _ = await timed_async(lambda: link(community, moves))
     ids = [member_id for member_id, _, _ in moves]
-    attribute_ms, _ = await timed_async(lambda: reattribute_members(community.id, ids))
-    return {name: link_ms, "reattribute_members": attribute_ms}
+    attribute_ms, _ = await timed_async(lambda: attribute(community, ids))
+    step = "enrichment_job" if attribute is attribute_through_queue else "reattribute"
+    return {name: link_ms, step: attribute_ms}
 
 
 async def _link_each(community: Community, moves: list[tuple[int, str, int]]) -> None:
@@ -355,7 +382,12 @@ async def project_totals(
 
 
 async def relink_one_figure(
-    community: Community, ref: Reference, p: Periods, meta: dict, runs: int
+    community: Community,
+    ref: Reference,
+    p: Periods,
+    meta: dict,
+    runs: int,
+    attribute: Attribute,
 ) -> Figure:
     """The planted 100k-view member moved to another company and back."""
     heavy = meta["heavy_member"]
@@ -365,13 +397,19 @@ async def relink_one_figure(
     expected = _only(ref.company_totals({heavy["id"]: new}), pair)
     forward, back, problem = [], [], None
     for _ in range(runs):
-        split = await relink(community, [(heavy["id"], heavy["external_id"], new)])
+        split = await relink(
+            community, [(heavy["id"], heavy["external_id"], new)], attribute
+        )
         split["first_read"], after = await timed_async(
             lambda: project_totals(community, p, pair)
         )
         forward.append(split)
         problem = problem or mismatch_of(after, expected)
-        back.append(await relink(community, [(heavy["id"], heavy["external_id"], old)]))
+        back.append(
+            await relink(
+                community, [(heavy["id"], heavy["external_id"], old)], attribute
+            )
+        )
         problem = problem or mismatch_of(
             await project_totals(community, p, pair), before
         )
@@ -402,20 +440,25 @@ def _relink_figure(key, title, forward, back, problem) -> Figure:
 
 
 async def relink_batch_figure(
-    community: Community, ref: Reference, p: Periods, meta: dict, size: int
+    community: Community,
+    ref: Reference,
+    p: Periods,
+    meta: dict,
+    size: int,
+    attribute: Attribute,
 ) -> Figure:
     """``size`` members moved to other companies in one batch, then back."""
     moves, originals = await batch_moves(community, meta, size)
     before = await project_totals(community, p)
     expected = ref.company_totals({m: c for m, _, c in moves})
 
-    split = await relink(community, moves, batch=True)
+    split = await relink(community, moves, attribute, batch=True)
     split["first_read"], after = await timed_async(lambda: project_totals(community, p))
     problem = mismatch_of(after, expected)
     if await pending_attribution(community.id):
         problem = problem or "members still pending attribution"
 
-    back = await relink(community, originals, batch=True)
+    back = await relink(community, originals, attribute, batch=True)
     problem = problem or mismatch_of(await project_totals(community, p), before)
     title = f"re-attribution: {len(moves):,} members in one batch"
     figure = _relink_figure("relink_batch", title, [split], [back], problem)
@@ -487,6 +530,29 @@ def print_table(figures: list[Figure], header: str) -> None:
             print(f"    {name:<54} {ms:9.2f}")
 
 
+@contextmanager
+def enrichment(args: argparse.Namespace) -> Iterator[Attribute]:
+    """In this process, or, with ``--queue``, by a real ARQ worker on that Redis."""
+    if not args.queue:
+        yield attribute_in_process
+        return
+    queue = f"bench:queue:{os.getpid()}"
+    os.environ["REDIS_URL"] = args.queue
+    arq_queue.QUEUE = queue
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "ENGAGEMENT_QUEUE": queue,
+        "ENGAGEMENT_ENV": "production",
+    }
+    worker = subprocess.Popen([sys.executable, "-m", "cli", "worker"], env=env)
+    try:
+        yield attribute_through_queue
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     """Every figure, in an order that leaves the data as it found it."""
     directory = args.data or data_dir(args.views)
@@ -506,12 +572,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await inactive_figure(community, ref, p, args.runs),
         ]
         if not args.skip_reattribution:
-            figures.append(
-                await relink_one_figure(community, ref, p, meta, args.relink_runs)
-            )
-            figures.append(
-                await relink_batch_figure(community, ref, p, meta, args.batch)
-            )
+            with enrichment(args) as attribute:
+                figures.append(
+                    await relink_one_figure(
+                        community, ref, p, meta, args.relink_runs, attribute
+                    )
+                )
+                figures.append(
+                    await relink_batch_figure(
+                        community, ref, p, meta, args.batch, attribute
+                    )
+                )
     finally:
         await close_database()
     backend = backend_of(args.database_url)
@@ -520,6 +591,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "backend": backend,
         "views": meta["views"],
         "runs": args.runs,
+        "enrichment": "queue" if args.queue else "in-process",
         "periods": {k: str(v) for k, v in asdict(p).items()},
         "load_average": {"before": load_before, "after": os.getloadavg()},
         "code": code,
@@ -539,6 +611,11 @@ def main() -> None:
     parser.add_argument("--relink-runs", type=int, default=5)
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--skip-reattribution", action="store_true")
+    parser.add_argument(
+        "--queue",
+        metavar="REDIS_URL",
+        help="re-attribute through enrichment jobs run by a real worker on this Redis",
+    )
     args = parser.parse_args()
     check_local(args.database_url)
 

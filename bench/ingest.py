@@ -19,13 +19,12 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import httpx
 
 from bench.common import (
-    asyncpg_dsn,
     check_local,
     free_port,
+    fresh_database,
     serve_api,
     write_results,
 )
@@ -74,19 +73,9 @@ def _inputs(messages: list[dict]) -> list[PageViewInput]:
     ]
 
 
-async def _fresh_database(url: str) -> None:
-    base, name = url.rsplit("/", 1)
-    admin = await asyncpg.connect(asyncpg_dsn(base + "/postgres"))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-
-
 async def _setup(url: str):
     """A community with companies, linked members and an integration key."""
-    await _fresh_database(url)
+    await fresh_database(url)
     await migrate_database(url)
     await open_database(url)
     community = await create_community("Ingest bench", "America/New_York")

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.salesforce_sync [--accounts 50000] [--changes 100]
         [--database-url sqlite:///tmp/sf-bench.sqlite3]
 
-The fake org (tests/salesforce_fake.py) runs in a process of its own, so it
+The fake org (demo/salesforce_fake.py) runs in a process of its own, so it
 does not share the sync's interpreter, and is reached over TLS on 127.0.0.1.
 Targets: the full sync within 60 s, the incremental run within 2 s.
 """
@@ -22,7 +22,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
-from bench.common import check_local, write_results
+from bench.common import backend_of, check_local, fresh_database, write_results
 
 ACCOUNTS = 50_000
 CHANGES = 100
@@ -83,6 +83,8 @@ async def _measure(
     from domain.salesforce.reader import ReadOptions
     from domain.salesforce.sync import SyncOptions, sync_salesforce
 
+    if backend_of(database_url) == "postgres":
+        await fresh_database(database_url)
     await migrate_database(database_url)
     await open_database(database_url)
     try:
