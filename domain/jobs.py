@@ -82,13 +82,12 @@ async def fail_job(job_id: str, error: str, final: bool = True) -> None:
     )
 
 
-async def unfinished_jobs() -> list[str]:
-    """The ids of every job still queued or running, oldest first."""
-    rows = (
-        await Job.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
-        .order_by("created_at", "id")
-        .values("id")
-    )
+async def unfinished_jobs(created_before: datetime | None = None) -> list[str]:
+    """The ids of the jobs still queued or running, oldest first."""
+    query = Job.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+    if created_before is not None:
+        query = query.filter(created_at__lt=created_before)
+    rows = await query.order_by("created_at", "id").values("id")
     return [row["id"] for row in rows]
 
 

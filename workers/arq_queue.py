@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -9,6 +10,7 @@ from typing import Any
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +28,17 @@ _pools: dict[str, ArqRedis] = {}
 QUEUE = os.environ.get("ENGAGEMENT_QUEUE", "engagement:queue")
 
 
+# What a Redis that is away raises, through ARQ's pool.
+QUEUE_UNREACHABLE = (OSError, RedisError, asyncio.TimeoutError)
+
+
 async def _pool(redis_url: str) -> ArqRedis:
     if redis_url not in _pools:
+        settings = RedisSettings.from_dsn(redis_url)
+        # A request that queues a job waits at most a few seconds for Redis.
+        settings.conn_retries, settings.conn_timeout = 1, 2
         _pools[redis_url] = await create_pool(
-            RedisSettings.from_dsn(redis_url),
+            settings,
             job_serializer=serialize,
             job_deserializer=deserialize,
             default_queue_name=QUEUE,
@@ -37,10 +46,13 @@ async def _pool(redis_url: str) -> ArqRedis:
     return _pools[redis_url]
 
 
-async def send(redis_url: str, job_id: str) -> None:
-    """Hand a job row to the workers; ARQ's job id stops a second delivery."""
+async def send(redis_url: str, job_id: str) -> bool:
+    """Hand a job row to the workers; False when ARQ holds that job already.
+
+    ARQ's job id stops a second delivery of the same row.
+    """
     pool = await _pool(redis_url)
-    await pool.enqueue_job("run_job", job_id, _job_id=job_id)
+    return await pool.enqueue_job("run_job", job_id, _job_id=job_id) is not None
 
 
 async def close_pools() -> None:

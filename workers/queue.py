@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.jobs import create_job, unfinished_jobs
 from domain.models import Job
 from domain.settings import load_settings
-from workers.arq_queue import send
+from workers.arq_queue import QUEUE_UNREACHABLE, send
 from workers.runner import MAX_TRIES, run_job
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,42 @@ async def enqueue(
 
     redis_url = load_settings().redis_url
     if redis_url:
-        await send(redis_url, job.id)
+        await _hand_over(redis_url, job)
     else:
         _start_in_process(job.id)
     return job
+
+
+async def _hand_over(redis_url: str, job: Job) -> None:
+    """Give a job to the workers; if Redis is away, the row waits for the sweep.
+
+    The job's data is committed already, so failing the caller now would only
+    make a client resend what is stored; the workers' sweep sends it later.
+    """
+    try:
+        await send(redis_url, job.id)
+    except QUEUE_UNREACHABLE as error:
+        log.warning(
+            "job.enqueue_failed",
+            extra={"job": job.id, "kind": job.kind, "error": type(error).__name__},
+        )
+
+
+async def resend_stranded(older_than: timedelta) -> int:
+    """Send again the unfinished jobs that Redis does not hold; return how many.
+
+    A job whose hand-over failed, or that Redis lost (it may keep nothing on
+    disk), would otherwise wait forever; one that ARQ holds is left alone.
+    """
+    redis_url = load_settings().redis_url
+    if not redis_url:
+        return 0
+    cutoff = datetime.now(UTC) - older_than
+    job_ids = await unfinished_jobs(created_before=cutoff)
+    sent = [job_id for job_id in job_ids if await send(redis_url, job_id)]
+    if sent:
+        log.info("job.resent", extra={"jobs": len(sent)})
+    return len(sent)
 
 
 async def _run_in_process(job_id: str) -> None:

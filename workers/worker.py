@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from arq.connections import RedisSettings
@@ -12,6 +13,7 @@ from arq.worker import Retry, func
 
 from domain.db import close_database, open_database
 from workers.arq_queue import QUEUE, close_pools, deserialize, serialize
+from workers.queue import resend_stranded
 from workers.runner import MAX_TRIES, run_job, try_budget
 from workers.schedule import (
     RECONCILE_MINUTE,
@@ -24,6 +26,8 @@ from workers.schedule import (
 log = logging.getLogger(__name__)
 
 JOB_TIMEOUT = int(os.environ.get("ENGAGEMENT_JOB_TIMEOUT", "600"))
+# A job row this old that ARQ does not hold was never handed over, or lost.
+STRANDED_AFTER = timedelta(minutes=1)
 
 
 async def _run(ctx: dict[str, Any], job_id: str) -> None:
@@ -31,6 +35,10 @@ async def _run(ctx: dict[str, Any], job_id: str) -> None:
     delay = await run_job(job_id, ctx["job_try"], MAX_TRIES, budget)
     if delay is not None:
         raise Retry(defer=delay)
+
+
+async def _resend_stranded(ctx: dict[str, Any]) -> None:
+    await resend_stranded(STRANDED_AFTER)
 
 
 async def _queue_syncs(ctx: dict[str, Any]) -> None:
@@ -44,12 +52,13 @@ async def _queue_reconciliations(ctx: dict[str, Any]) -> None:
 def clock_jobs(schedule: Schedule) -> list[CronJob]:
     """The clock's jobs; ``unique`` keeps several workers from doubling them."""
     jobs = [
+        cron(_resend_stranded, name="resend-stranded-jobs", second={30}),
         cron(
             _queue_reconciliations,
             name="salesforce-reconciliations",
             hour={schedule.reconcile_hour},
             minute={RECONCILE_MINUTE},
-        )
+        ),
     ]
     times = schedule.sync_times()
     if times is not None:

@@ -18,12 +18,14 @@ import pytest
 
 from domain.activity import PageViewInput, record_page_views
 from domain.attribution import reattribute_members
+from domain.jobs import create_job
 from domain.members import link_members
 from domain.metrics import company_traffic, company_visitors
 from domain.models import Job, JobStatus, Member
 from tests import factories as f
 from tests.conftest import in_ci
 from workers import arq_queue
+from workers.queue import resend_stranded
 
 
 @pytest.fixture
@@ -196,3 +198,23 @@ async def test_a_communitys_waiting_enrichment_is_joined_not_doubled(worker, db)
     assert [job.job_id for job in queued] == [waiting.id]
     assert done.result["members"] == 2
     assert traffic[acme.id]["page_views"] == 2
+
+
+async def test_a_job_that_never_reached_redis_is_sent_by_the_sweep(worker, db):
+    community = await f.community()
+    acme = await f.company(community, "Acme")
+    await f.views(community, "m1", f.utc("2023-05-01T12:00"))
+    await link_members(community.id, [("m1", acme.id)])
+    stranded, _ = await create_job(
+        community.id, "enrich_members", {"community_id": community.id}
+    )  # as if Redis had been away when it was queued
+    worker.start()
+
+    sent = await resend_stranded(timedelta(0))
+    done = await _wait_for(stranded.id, JobStatus.SUCCEEDED)
+    sent_again = await resend_stranded(timedelta(0))
+
+    traffic = await company_traffic(community, date(2023, 5, 1), date(2023, 5, 31))
+    assert (sent, sent_again) == (1, 0)
+    assert done.result["members"] == 1
+    assert traffic[acme.id]["page_views"] == 1

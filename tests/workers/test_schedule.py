@@ -49,7 +49,7 @@ def test_an_interval_of_zero_turns_the_syncs_off():
 
     names = [job.name for job in clock_jobs(schedule)]
 
-    assert names == ["salesforce-reconciliations"]
+    assert names == ["resend-stranded-jobs", "salesforce-reconciliations"]
 
 
 @pytest.mark.parametrize(
