@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,6 +21,7 @@ from domain.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000
+NOT_JSON = "Unable to parse request body as JSON"  # strawberry's words
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
@@ -48,9 +51,23 @@ class EngagementGraphQL(GraphQL):
         context.request, context.response = request, response
         return context
 
+    def decode_json(self, data: str | bytes) -> object:
+        # strawberry reads the body as an object (or a list, refused as a batch)
+        # and fails on anything else; here every such body is the same 400.
+        try:
+            decoded = json.loads(data)
+        except (ValueError, RecursionError):
+            raise HTTPException(400, NOT_JSON) from None
+        if not isinstance(decoded, dict | list):
+            raise HTTPException(400, "the body must be a JSON object")
+        return decoded
+
 
 class GraphQLEndpoint:
-    """Authenticates, then hands the request to strawberry."""
+    """Authenticates, then hands the request to strawberry.
+
+    Every refusal, ours or strawberry's, answers ``{"error": {"code", "message"}}``.
+    """
 
     def __init__(self, graphql: GraphQL, ide: bool):
         self.graphql = graphql
@@ -58,14 +75,15 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        if request.method == "GET" and self.ide:
-            await self.graphql(scope, receive, send)
-            return
+        response = await self._respond(request)
+        await response(scope, receive, send)
+
+    async def _respond(self, request: Request) -> Response:
+        if request.method == "GET" and self._wants_ide(request):
+            # The page itself is public; the queries it sends still need a key.
+            return await self.graphql.render_graphql_ide(request)
         if request.method != "POST":
-            await error_response(405, "METHOD_NOT_ALLOWED", "use POST")(
-                scope, receive, send
-            )
-            return
+            return error_response(405, "METHOD_NOT_ALLOWED", "use POST")
 
         key = await caller(request)
         if key is None:
@@ -73,12 +91,30 @@ class GraphQLEndpoint:
                 401, "UNAUTHENTICATED", "a valid API key is required"
             )
             response.headers["WWW-Authenticate"] = "Bearer"
-            await response(scope, receive, send)
-            return
+            return response
 
         community = await Community.get(id=key.community_id)
-        scope.setdefault("state", {})["engagement"] = RequestContext(community, key)
-        await self.graphql(scope, receive, send)
+        request.scope.setdefault("state", {})["engagement"] = RequestContext(
+            community, key
+        )
+        try:
+            return await self.graphql.run(request)
+        except HTTPException as refused:
+            code = _HTTP_CODES.get(refused.status_code, "BAD_REQUEST")
+            return error_response(refused.status_code, code, refused.reason)
+
+    def _wants_ide(self, request: Request) -> bool:
+        adapter = self.graphql.request_adapter_class(request)
+        return self.ide and self.graphql.should_render_graphql_ide(adapter)
+
+
+# strawberry's refusals (a body that is not JSON, no query) by HTTP status.
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
 
 
 class BodyLimit:

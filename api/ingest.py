@@ -78,6 +78,12 @@ async def _body(request: Request) -> Any:
         ) from None
 
 
+def _method_not_allowed() -> Response:
+    response = error_response(405, "METHOD_NOT_ALLOWED", "use POST")
+    response.headers["Allow"] = "POST"
+    return response
+
+
 def _answer(report: IngestReport, received: int, started: float) -> JSONResponse:
     return JSONResponse(
         {
@@ -102,6 +108,8 @@ def _answer(report: IngestReport, received: int, started: float) -> JSONResponse
 
 async def _ingest(request: Request, single: str | None) -> Response:
     started = time.perf_counter()
+    if request.method != "POST":
+        return _method_not_allowed()
     try:
         key = await _writer(request)
         payload = await _body(request)
@@ -143,10 +151,13 @@ def _single(kind: str):
     return endpoint
 
 
+# The endpoints take every common method and refuse all but POST themselves: a
+# route limited to POST would leave the others to the dashboard's catch-all 404.
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 routes = [
-    Route("/v1/batch", batch, methods=["POST"]),
+    Route("/v1/batch", batch, methods=_METHODS),
     *(
-        Route(f"/v1/{kind}", _single(kind), methods=["POST"])
+        Route(f"/v1/{kind}", _single(kind), methods=_METHODS)
         for kind in ("page", "track", "identify", "group")
     ),
 ]

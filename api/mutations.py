@@ -10,6 +10,7 @@ import strawberry
 
 from api.context import CanIntegrate, IsAdmin, context_of
 from api.errors import UserError, UserErrorCode, user_error
+from api.ids import row_id
 from api.queries import ApiKey, Community, community_of
 from api.types import Job, Member
 from domain import activity
@@ -17,11 +18,12 @@ from domain.apikeys import create_api_key, revoke_api_key
 from domain.communities import update_community_settings
 from domain.companies import find_company_by_crm_id, find_company_by_domain, get_company
 from domain.csv_import import import_companies_csv
-from domain.errors import DomainError
+from domain.errors import DomainError, NotFound
 from domain.members import LinkChange, link_members, unlink_member
 from domain.models import ContributionKind as Kind
 from domain.models import Job as JobRow
 from domain.models import Role as RoleValue
+from domain.text import is_storable
 from workers.queue import enqueue_enrichment
 
 MAX_BATCH = 1000
@@ -211,6 +213,15 @@ class RevokeApiKeyPayload:
     )
 
 
+async def _link(
+    community_id: int, link: LinkMemberInput, prefix: str
+) -> tuple[str, int]:
+    """The member's external id and the company id a link names."""
+    if not is_storable(link.external_id):
+        raise DomainError(f"{prefix}externalId", "must not contain NUL characters")
+    return link.external_id, await _target(community_id, link, prefix)
+
+
 async def _target(community_id: int, link: LinkMemberInput, prefix: str) -> int:
     """The company id a link names, in exactly one way."""
     named = [v for v in (link.company_id, link.crm_id, link.domain) if v is not None]
@@ -220,9 +231,11 @@ async def _target(community_id: int, link: LinkMemberInput, prefix: str) -> int:
             "name the company by exactly one of companyId, crmId or domain",
         )
     if link.company_id is not None:
-        return (
-            await get_company(community_id, link.company_id, f"{prefix}companyId")
-        ).id
+        # An id no row can have is not found, like one that was never issued.
+        company_id = row_id(link.company_id)
+        if company_id is None:
+            raise NotFound(f"{prefix}companyId", "company")
+        return (await get_company(community_id, company_id, f"{prefix}companyId")).id
     if link.crm_id is not None:
         return (
             await find_company_by_crm_id(community_id, link.crm_id, f"{prefix}crmId")
@@ -250,9 +263,8 @@ class CoreMutation:
     ) -> LinkMemberPayload:
         community_id = context_of(info).community.id
         try:
-            company_id = await _target(community_id, input, "")
             [change] = await link_members(
-                community_id, [(input.external_id, company_id)]
+                community_id, [await _link(community_id, input, "")]
             )
         except DomainError as error:
             return LinkMemberPayload(
@@ -274,6 +286,8 @@ class CoreMutation:
     ) -> LinkMemberPayload:
         community_id = context_of(info).community.id
         try:
+            if not is_storable(input.external_id):
+                raise NotFound("externalId", "member")
             change = await unlink_member(community_id, input.external_id)
         except DomainError as error:
             return LinkMemberPayload(
@@ -302,12 +316,7 @@ class CoreMutation:
         errors, pairs = [], []
         for index, link in enumerate(input.links):
             try:
-                pairs.append(
-                    (
-                        link.external_id,
-                        await _target(community_id, link, f"links[{index}]."),
-                    )
-                )
+                pairs.append(await _link(community_id, link, f"links[{index}]."))
             except DomainError as error:
                 errors.append(user_error(error))
         if not errors:
@@ -452,7 +461,10 @@ class CoreMutation:
         self, info: strawberry.Info, input: Annotated[RevokeApiKeyInput, _INPUT]
     ) -> RevokeApiKeyPayload:
         try:
-            row = await revoke_api_key(context_of(info).community.id, input.id)
+            key_id = row_id(input.id)
+            if key_id is None:
+                raise NotFound("id", "API key")
+            row = await revoke_api_key(context_of(info).community.id, key_id)
         except DomainError as error:
             return RevokeApiKeyPayload(api_key=None, user_errors=[user_error(error)])
         return RevokeApiKeyPayload(api_key=ApiKey.of(row), user_errors=[])

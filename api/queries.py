@@ -9,6 +9,7 @@ import strawberry
 
 from api.context import CanRead, IsAdmin, context_of
 from api.errors import input_error
+from api.ids import row_id
 from api.scalars import Month
 from api.types import (
     After,
@@ -35,6 +36,7 @@ from domain.members import get_member
 from domain.metrics import engagement_summary, monthly_activity
 from domain.models import ApiKey as ApiKeyRow
 from domain.models import Company
+from domain.text import is_storable
 
 FromMonth = Annotated[
     Month, strawberry.argument(name="from", description="First month, included.")
@@ -221,9 +223,10 @@ class Query:
             strawberry.ID, strawberry.argument(description="The company's id.")
         ],
     ) -> Customer | None:
-        if not str(id).isdigit():
+        company_id = row_id(id)
+        if company_id is None:
             return None
-        row = await context_of(info).loaders.company.load(int(id))
+        row = await context_of(info).loaders.company.load(company_id)
         return Customer.of(row) if row else None
 
     @strawberry.field(
@@ -237,6 +240,8 @@ class Query:
             str, strawberry.argument(description="The community platform's user id.")
         ],
     ) -> Member | None:
+        if not is_storable(external_id):
+            return None
         row = await get_member(context_of(info).community.id, external_id)
         return Member.of(row) if row else None
 

@@ -8,17 +8,20 @@ from typing import NewType
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
+from api.errors import ClientError
 from domain.errors import DomainError
 from domain.periods import format_month, parse_month
 
 
 def _parse_month(value: object) -> date:
+    # A GraphQLError, not a ValueError: bad input is the client's to fix, so
+    # it is neither masked nor logged as a failure of ours.
     if not isinstance(value, str):
-        raise ValueError("a Month is a string like 2024-01")
+        raise ClientError("a Month is a string like 2024-01", "BAD_USER_INPUT")
     try:
         return parse_month(value)
     except DomainError as error:
-        raise ValueError(error.message) from None
+        raise ClientError(error.message, "BAD_USER_INPUT") from None
 
 
 Month = NewType("Month", date)

@@ -21,6 +21,7 @@ from api.mutations import CoreMutation
 from api.queries import Query
 from api.salesforce import SalesforceMutation
 from api.scalars import SCALARS
+from api.validation import RequestRules
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ def build_schema(production: bool = False) -> strawberry.Schema:
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        RequestRules,
     ]
     if production:
         extensions.append(lambda: MaskErrors(should_mask_error=is_unexpected))

@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 
 from api.context import context_of
 from api.errors import input_error
+from api.ids import row_id
 from api.loaders import is_customer_now, member_page
 from api.scalars import Month
 from domain.errors import DomainError
@@ -220,6 +221,14 @@ def id_from_cursor(cursor: str) -> str:
     return text[3:]
 
 
+def _member_cursor(cursor: str) -> int:
+    """The member id a cursor of a member list holds."""
+    member_id = row_id(id_from_cursor(cursor))
+    if member_id is None:
+        raise input_error(DomainError("after", "is not a cursor of this list"))
+    return member_id
+
+
 @strawberry.type(description="A company imported from the CRM.")
 class Customer:
     id: strawberry.ID = strawberry.field(
@@ -280,7 +289,7 @@ class Customer:
         self, info: strawberry.Info, first: First = 50, after: After = None
     ) -> MemberConnection:
         check_page_size(first)
-        start = int(id_from_cursor(after)) if after else None
+        start = _member_cursor(after) if after else None
         context = context_of(info)
         rows = await member_page(context.community, self.key, first, start)
         page = rows[:first]

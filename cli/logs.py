@@ -43,6 +43,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+# Libraries whose debug lines echo what passes through them, kept to warnings
+# even with -v: the ORM and the database drivers print queries with their
+# parameters (e-mails, key hashes); the HTTP clients print a line per request
+# with its URL and headers (the demo, Salesforce calls).
+QUIET_LOGGERS = (
+    "tortoise",
+    "aiosqlite",
+    "asyncpg",
+    "httpx",
+    "httpcore",
+    "urllib3",
+)
+
+
 def configure(verbose: bool, production: bool) -> None:
     """Send every log line to stderr in the environment's format."""
     handler = logging.StreamHandler()
@@ -50,10 +64,8 @@ def configure(verbose: bool, production: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    # The ORM's debug lines carry query parameters: e-mails, key hashes.
-    logging.getLogger("tortoise").setLevel(logging.WARNING)
-    # A line per HTTP request the process makes (the demo, Salesforce calls).
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def quiet() -> None:

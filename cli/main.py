@@ -18,14 +18,15 @@ from domain.apikeys import create_api_key
 from domain.communities import create_community, get_community
 from domain.db import migrate_database
 from domain.models import Role
-from domain.settings import load_settings
+from domain.settings import load_checked_settings, load_settings
 
 
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
 def main(verbose: bool) -> None:
     """Community engagement: how much of your customer base your community reaches."""
-    configure_logging(verbose, load_settings().is_production)
+    settings = _check(load_checked_settings)
+    configure_logging(verbose, settings.is_production)
 
 
 def _check(read_settings: Callable[[], Any]) -> Any:

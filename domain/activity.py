@@ -15,8 +15,12 @@ from domain.members import resolve_members
 from domain.models import Community, ContributionKind
 from domain.rollups import ContributionFact, ViewFact, apply_activity
 from domain.sql import insert_ignoring_duplicates
+from domain.text import check_storable
 
 MAX_FUTURE = timedelta(hours=24)
+# The earliest accepted instant: no community's activity predates it, and from it
+# on every instant has a local day, in any zone, that Python's dates can hold.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_MESSAGE_ID = 255
 MAX_PATH = 2048
 MAX_TITLE = 1024
@@ -53,33 +57,42 @@ class RecordResult:
     errors: list[tuple[int, DomainError]] = field(default_factory=list)
 
 
-def _check_text(
+def check_text(
     value: str | None, name: str, limit: int, required: bool = False
 ) -> None:
+    """Raise unless ``value`` fits its column: length and characters."""
     if value is None or value == "":
         if required:
             raise DomainError(name, "must not be empty")
         return
     if len(value) > limit:
         raise DomainError(name, f"must be at most {limit} characters")
+    check_storable(value, name)
 
 
-def _check_instant(value: datetime, name: str, now: datetime) -> None:
+def check_instant(value: datetime, name: str, now: datetime) -> None:
+    """Raise unless ``value`` is an aware instant from 1970 to a day ahead."""
     if value.tzinfo is None:
         raise DomainError(name, "must carry a time zone offset")
+    if value < EARLIEST:
+        raise DomainError(
+            name,
+            "is before 1970-01-01T00:00:00Z; accepted instants run from then"
+            " to 24 hours ahead",
+        )
     if value - now > MAX_FUTURE:
         raise DomainError(name, "is more than 24 hours in the future")
 
 
 def check_page_view(item: PageViewInput, now: datetime) -> None:
     """Raise the first problem with a page view, naming its field."""
-    _check_text(item.message_id, "messageId", MAX_MESSAGE_ID, required=True)
-    _check_instant(item.occurred_at, "occurredAt", now)
-    _check_text(item.path, "path", MAX_PATH, required=True)
-    _check_text(item.title, "title", MAX_TITLE)
-    _check_text(item.url, "url", MAX_URL)
-    _check_text(item.member_external_id, "memberExternalId", 255)
-    _check_text(item.anonymous_id, "anonymousId", 255)
+    check_text(item.message_id, "messageId", MAX_MESSAGE_ID, required=True)
+    check_instant(item.occurred_at, "occurredAt", now)
+    check_text(item.path, "path", MAX_PATH, required=True)
+    check_text(item.title, "title", MAX_TITLE)
+    check_text(item.url, "url", MAX_URL)
+    check_text(item.member_external_id, "memberExternalId", 255)
+    check_text(item.anonymous_id, "anonymousId", 255)
     if not item.member_external_id and not item.anonymous_id:
         raise DomainError(
             "memberExternalId", "either a member or an anonymous id is needed"
@@ -88,9 +101,9 @@ def check_page_view(item: PageViewInput, now: datetime) -> None:
 
 def check_contribution(item: ContributionInput, now: datetime) -> None:
     """Raise the first problem with a contribution, naming its field."""
-    _check_text(item.message_id, "messageId", MAX_MESSAGE_ID, required=True)
-    _check_instant(item.occurred_at, "occurredAt", now)
-    _check_text(item.member_external_id, "memberExternalId", 255, required=True)
+    check_text(item.message_id, "messageId", MAX_MESSAGE_ID, required=True)
+    check_instant(item.occurred_at, "occurredAt", now)
+    check_text(item.member_external_id, "memberExternalId", 255, required=True)
 
 
 def _sort_out(

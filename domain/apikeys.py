@@ -8,10 +8,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from domain.errors import DomainError, NotFound
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from domain.errors import DomainError, ErrorCode, NotFound
 from domain.models import ApiKey, Role
 
 KEY_PREFIX = "ce_"
+# Key ids are BIGINT: a larger one names no key, and must not reach the database.
+MAX_KEY_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -58,15 +63,43 @@ async def authenticate(secret: str) -> ApiKey | None:
     return record
 
 
-async def revoke_api_key(community_id: int, key_id: int | str) -> ApiKey:
-    """Revoke one of the community's keys; revoking twice changes nothing."""
-    try:
-        record = await ApiKey.get_or_none(id=int(key_id), community_id=community_id)
-    except (TypeError, ValueError):
-        record = None
-    if record is None:
+async def revoke_api_key(community_id: int, key_id: int) -> ApiKey:
+    """Revoke one of the community's keys; revoking twice changes nothing.
+
+    The community's last live admin key stays: without it only the command line
+    could issue keys again.
+    """
+    if not 0 < key_id <= MAX_KEY_ID:
         raise NotFound("id", "API key")
-    if record.revoked_at is None:
+    async with in_transaction() as conn:
+        admins = await _lock_live_admin_keys(conn, community_id)
+        record = (
+            await ApiKey.filter(id=key_id, community_id=community_id)
+            .using_db(conn)
+            .first()
+        )
+        if record is None:
+            raise NotFound("id", "API key")
+        if record.revoked_at is not None:
+            return record
+        if [key.id for key in admins] == [record.id]:
+            raise DomainError(
+                "id",
+                "is the community's last admin key; issue another admin key first",
+                ErrorCode.CONFLICT,
+            )
         record.revoked_at = datetime.now(UTC)
-        await record.save(update_fields=["revoked_at"])
+        await record.save(update_fields=["revoked_at"], using_db=conn)
     return record
+
+
+async def _lock_live_admin_keys(
+    conn: BaseDBAsyncClient, community_id: int
+) -> list[ApiKey]:
+    """The live admin keys, locked in id order: two revocations cannot both pass."""
+    return (
+        await ApiKey.filter(community_id=community_id, role=Role.ADMIN, revoked_at=None)
+        .order_by("id")
+        .select_for_update()
+        .using_db(conn)
+    )

@@ -14,8 +14,29 @@ from domain.rollups import reattribute
 
 log = logging.getLogger(__name__)
 
-# Members re-attributed per transaction: bounds memory and lock time.
-BATCH = int(os.environ.get("ENGAGEMENT_ATTRIBUTION_BATCH", "500"))
+DEFAULT_BATCH = 500
+# Members re-attributed per transaction, which bounds memory and lock time. None
+# reads ENGAGEMENT_ATTRIBUTION_BATCH when an enrichment runs, so a bad value
+# fails that work with its reason, never every command at import.
+BATCH: int | None = None
+
+
+def attribution_batch() -> int:
+    """Members per transaction: ``BATCH``, else the environment's, else 500."""
+    if BATCH is not None:
+        return BATCH
+    raw = os.environ.get("ENGAGEMENT_ATTRIBUTION_BATCH", "").strip()
+    if not raw:
+        return DEFAULT_BATCH
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise ValueError(
+            f"ENGAGEMENT_ATTRIBUTION_BATCH must be a whole number above 0; got {raw!r}"
+        )
+    return size
 
 
 async def reattribute_members(
@@ -29,16 +50,17 @@ async def reattribute_members(
     Each batch commits on its own, so an interrupted run resumes where the
     rollups show it stopped.
     """
+    batch = attribution_batch()
     started = time.perf_counter()
     moved = 0
     ordered = sorted(set(member_ids))
-    for start in range(0, len(ordered), BATCH):
+    for start in range(0, len(ordered), batch):
         async with in_transaction() as conn:
             moved += await reattribute(
-                conn, community_id, ordered[start : start + BATCH]
+                conn, community_id, ordered[start : start + batch]
             )
         if progress is not None:
-            await progress(min(1.0, (start + BATCH) / len(ordered)))
+            await progress(min(1.0, (start + batch) / len(ordered)))
     log.info(
         "attribution.done",
         extra={

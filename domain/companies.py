@@ -18,6 +18,7 @@ _DOMAIN = re.compile(
 )
 
 Period = tuple[datetime | None, datetime | None]
+MAX_ID = 2**63 - 1
 
 
 def normalize_domain(value: str, field: str = "domain") -> str:
@@ -148,6 +149,9 @@ async def get_company(
         key = int(company_id)
     except (TypeError, ValueError):
         raise NotFound(field, "company") from None
+    # Beyond a BIGINT no company exists, and neither database takes the value.
+    if not 0 < key <= MAX_ID:
+        raise NotFound(field, "company")
     company = await Company.get_or_none(id=key, community_id=community_id)
     if company is None:
         raise NotFound(field, "company")

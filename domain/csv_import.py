@@ -4,9 +4,10 @@ One row per status change, under the header ``crm_id,name,status,effective_at,
 domains``. ``status`` is ``customer`` or any other word, in any case;
 ``effective_at`` is an ISO date (the start of that day in the community's time
 zone), an ISO date-time with an offset, or empty for "held since before any
-record"; ``domains`` is space-separated. A whole history loads at once, and
-importing the same file again changes nothing. Bad rows are reported with their
-line number (the header is line 1) and skipped; the good rows are kept.
+record"; ``domains`` is space-separated, and an empty cell keeps the domains
+the company already has. A whole history loads at once, and importing the same
+file again changes nothing. Bad rows are reported with their line number (the
+header is line 1) and skipped; the good rows are kept.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from domain.status_history import (
     record_status_changes,
     status_change,
 )
+from domain.text import check_storable
 
 HEADER = ("crm_id", "name", "status", "effective_at", "domains")
 MAX_NAME_LENGTH = 255
@@ -186,7 +188,10 @@ def _parse_row(
         report.errors.append(RowError(line, "row", reason))
         return None
     value = {name: cells[index] for name, index in columns.items()}
-    errors: list[RowError] = []
+    errors = _unstorable(line, value)
+    if errors:
+        report.errors.extend(errors)
+        return None
     crm_id = _attempt(
         lambda: normalize_crm_id(CrmSource.CSV, value["crm_id"], "crm_id"), line, errors
     )
@@ -200,6 +205,17 @@ def _parse_row(
     if errors or crm_id is None or name is None or change is None or domains is None:
         return None
     return _Row(line, crm_id, name, replace(change, effective_at=effective_at), domains)
+
+
+def _unstorable(line: int, value: dict[str, str]) -> list[RowError]:
+    """A row error per cell holding what no text column can store."""
+    errors: list[RowError] = []
+    for name, cell in value.items():
+        try:
+            check_storable(cell, name)
+        except DomainError as error:
+            errors.append(RowError(line, error.field, error.message))
+    return errors
 
 
 def _attempt(parse: Callable[[], T], line: int, errors: list[RowError]) -> T | None:
@@ -265,10 +281,20 @@ def _conflicts(
 
 
 def _latest(rows: list[_Row]) -> _Row:
-    """The row whose name and domains the company gets: its latest change."""
+    """The row whose name the company gets: its latest change."""
     return max(
         rows, key=lambda row: (row.change.effective_at or _BEFORE_ANY_RECORD, row.line)
     )
+
+
+def _domains(rows: list[_Row]) -> frozenset[str] | None:
+    """The latest non-empty domains cell; None when every cell is empty.
+
+    A history names the domains once and leaves them empty on later rows, so
+    an empty cell means "unchanged", never "none".
+    """
+    named = [row for row in rows if row.domains]
+    return _latest(named).domains if named else None
 
 
 async def _import_company(
@@ -278,7 +304,7 @@ async def _import_company(
     latest = _latest(rows)
     try:
         async with in_transaction():
-            company, created, changed = await _save(community, latest)
+            company, created, changed = await _save(community, latest, _domains(rows))
             update = await record_status_changes(company, [r.change for r in rows])
     except DomainError as error:
         report.errors.append(RowError(latest.line, error.field, error.message))
@@ -286,19 +312,26 @@ async def _import_company(
     _count(report, created, changed, update)
 
 
-async def _save(community: Community, row: _Row) -> tuple[Company, bool, bool]:
-    """Create or update the company; (company, created, name or domains changed)."""
+async def _save(
+    community: Community, row: _Row, domains: frozenset[str] | None
+) -> tuple[Company, bool, bool]:
+    """Create or update the company; (company, created, name or domains changed).
+
+    ``domains`` None keeps the stored ones.
+    """
     company = await Company.get_or_none(
         community_id=community.id, crm_source=CrmSource.CSV, crm_id=row.crm_id
     )
     if company is not None:
-        domains = await CompanyDomain.filter(company_id=company.id).values_list(
+        found = await CompanyDomain.filter(company_id=company.id).values_list(
             "domain", flat=True
         )
-        if company.name == row.name and set(domains) == row.domains:
+        stored = frozenset(str(domain) for domain in found)
+        domains = stored if domains is None else domains
+        if company.name == row.name and stored == domains:
             return company, False, False
     saved = await save_company(
-        community.id, CrmSource.CSV, row.crm_id, row.name, sorted(row.domains)
+        community.id, CrmSource.CSV, row.crm_id, row.name, sorted(domains or ())
     )
     return saved, company is None, company is not None
 

@@ -67,7 +67,8 @@ def decode_cursor(cursor: str, order: CustomerOrder) -> tuple[Any, ...]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+        # RecursionError: a forged cursor of deeply nested JSON arrays.
         raise DomainError("after", "is not a cursor of this list") from None
     if not isinstance(values, list) or not values or values[0] != order.value:
         raise DomainError("after", "belongs to a list in another order")

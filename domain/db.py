@@ -21,12 +21,12 @@ APP = "engagement"
 POSTGRES_SESSION = {"jit": "off"}
 
 
-def connection_config(database_url: str) -> dict[str, Any]:
+def connection_config(database_url: str) -> str | dict[str, Any]:
     """Tortoise's connection settings for a URL, with our PostgreSQL session."""
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        return database_url
     config = expand_db_url(database_url)
-    if config["engine"].rsplit(".", 1)[-1] in ("asyncpg", "psycopg"):
-        settings = config["credentials"].setdefault("server_settings", {})
-        settings.update(POSTGRES_SESSION)
+    config["credentials"].setdefault("server_settings", {}).update(POSTGRES_SESSION)
     return config
 
 

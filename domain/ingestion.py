@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -23,11 +22,27 @@ from domain import activity
 from domain.companies import find_company_by_crm_id, find_company_by_domain, get_company
 from domain.db import execute
 from domain.errors import DomainError
-from domain.members import LinkChange, link_members, resolve_members
+from domain.members import (
+    LinkChange,
+    check_external_id,
+    link_members,
+    resolve_members,
+)
 from domain.models import Community, ContributionKind, GroupKey
+from domain.segment import (
+    check_json,
+    object_field,
+    occurred_at,
+    required_field,
+    string_value,
+    text_field,
+    url_path,
+)
 from domain.sql import insert_ignoring_duplicates
 
 MAX_EVENT_BYTES = 32 * 1024
+# The width of the column that holds a member's e-mail.
+MAX_EMAIL = 320
 DEFAULT_EVENT_KINDS = {
     "Topic Created": ContributionKind.TOPIC,
     "Reply Posted": ContributionKind.REPLY,
@@ -124,19 +139,17 @@ def _sort(
         raise DomainError("message", "must be a JSON object")
     if len(json.dumps(message, separators=(",", ":"))) > MAX_EVENT_BYTES:
         raise DomainError("message", f"is larger than {MAX_EVENT_BYTES} bytes")
-    _text(message, "messageId", required=True)
+    # A numeric id is accepted; from here on it is the text that is stored.
+    message = {**message, "messageId": required_field(message, "messageId")}
     kind = message.get("type")
     if kind == "page":
         parsed.pages.append((index, _page_view(message, received_at, sent_at)))
     elif kind == "track":
         _track(parsed, index, message, kinds, received_at, sent_at)
     elif kind == "identify":
-        _text(message, "userId", required=True)
-        parsed.identifies.append((index, message))
+        parsed.identifies.append((index, _identify(message)))
     elif kind == "group":
-        _text(message, "userId", required=True)
-        _text(message, "groupId", required=True)
-        parsed.groups.append((index, message))
+        parsed.groups.append((index, _group(message)))
     elif kind in {"screen", "alias"}:
         parsed.others.append((index, message))
     else:
@@ -151,12 +164,12 @@ def _track(
     received_at: datetime,
     sent_at: Any,
 ) -> None:
-    event = _text(message, "event", required=True)
-    kind = kinds.get(event or "")
+    event = required_field(message, "event", limit=None)
+    kind = kinds.get(event)
     if kind is None:
         parsed.others.append((index, message))
         return
-    member = _text(message, "userId")
+    member = text_field(message, "userId")
     if not member:
         raise DomainError("userId", "a contribution needs the member's userId")
     item = activity.ContributionInput(
@@ -171,74 +184,45 @@ def _track(
 def _page_view(
     message: dict[str, Any], received_at: datetime, sent_at: Any
 ) -> activity.PageViewInput:
-    properties = message.get("properties") or {}
-    page = ((message.get("context") or {}).get("page")) or {}
-    url = properties.get("url") or page.get("url")
-    path = (
-        properties.get("path")
-        or page.get("path")
-        or (urlsplit(url).path if url else None)
-    )
+    properties = object_field(message, "properties")
+    page = object_field(object_field(message, "context"), "page", "context.page")
+    url = string_value(properties.get("url") or page.get("url"), "url")
+    path = string_value(properties.get("path") or page.get("path"), "path")
+    path = path or url_path(url)
     if not path:
         raise DomainError("properties.path", "a page view needs a path or a URL")
-    member = _text(message, "userId")
-    anonymous = _text(message, "anonymousId")
+    title = properties.get("title") or page.get("title") or message.get("name")
+    member = text_field(message, "userId")
+    anonymous = text_field(message, "anonymousId")
     if not member and not anonymous:
         raise DomainError("userId", "either userId or anonymousId is needed")
     return activity.PageViewInput(
         message_id=message["messageId"],
         occurred_at=occurred_at(message, received_at, sent_at),
-        path=str(path),
+        path=path,
         member_external_id=member or None,
         anonymous_id=None if member else anonymous,
-        title=properties.get("title") or page.get("title") or message.get("name"),
+        title=string_value(title, "title"),
         url=url,
     )
 
 
-def _text(message: dict[str, Any], name: str, required: bool = False) -> str | None:
-    value = message.get(name)
-    if value is None or value == "":
-        if required:
-            raise DomainError(name, "is required")
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        raise DomainError(name, "must be a string")
-    return value
+def _identify(message: dict[str, Any]) -> dict[str, Any]:
+    """The message, once its member, traits and e-mail are fit to store."""
+    required_field(message, "userId")
+    traits = object_field(message, "traits")
+    check_json(traits, "traits")
+    email = traits.get("email")
+    if isinstance(email, str) and len(email) > MAX_EMAIL:
+        raise DomainError("traits.email", f"must be at most {MAX_EMAIL} characters")
+    return message
 
 
-def parse_instant(value: Any, name: str) -> datetime:
-    """An ISO 8601 instant; one without an offset is taken as UTC."""
-    if not isinstance(value, str):
-        raise DomainError(name, "must be an ISO 8601 date-time")
-    try:
-        instant = datetime.fromisoformat(value)
-    except ValueError:
-        raise DomainError(name, f"{value!r} is not an ISO 8601 date-time") from None
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
-
-
-def occurred_at(
-    message: dict[str, Any], received_at: datetime, sent_at: Any
-) -> datetime:
-    """When the event happened, corrected for the sender's clock.
-
-    As the Segment spec does: the sender's clock is off by ``sentAt`` minus
-    the moment the request arrived (``receivedAt`` when a relay recorded it),
-    so ``timestamp`` is moved by as much.
-    """
-    if message.get("receivedAt"):
-        received_at = parse_instant(message["receivedAt"], "receivedAt")
-    stamp = message.get("originalTimestamp") or message.get("timestamp")
-    if stamp is None:
-        return received_at
-    instant = parse_instant(stamp, "timestamp")
-    sent = message.get("sentAt") or sent_at
-    if sent is None:
-        return instant
-    return received_at - (parse_instant(sent, "sentAt") - instant)
+def _group(message: dict[str, Any]) -> dict[str, Any]:
+    """The message with its member id as ``link_members`` will read it."""
+    member = check_external_id(required_field(message, "userId"), "userId")
+    required_field(message, "groupId")
+    return {**message, "userId": member}
 
 
 async def _receipts(
@@ -277,14 +261,13 @@ async def _apply_identifies(
         )
         for message in wanted:
             traits = message.get("traits") or {}
-            email = (
-                traits.get("email") if isinstance(traits.get("email"), str) else None
-            )
+            email = traits.get("email")
             await execute(
                 "UPDATE member SET email = COALESCE(?, email), traits = ? WHERE id = ?",
                 [
-                    email,
-                    json.dumps(traits)[:MAX_EVENT_BYTES],
+                    email if isinstance(email, str) else None,
+                    # Whole, never cut: the event's size limit already bounds it.
+                    json.dumps(traits, separators=(",", ":")),
                     ids[str(message["userId"])],
                 ],
                 conn,
@@ -326,7 +309,10 @@ async def _apply_groups(
             if m["messageId"] in fresh
         ]
         if new_links:
-            report.relinked += await link_members(community.id, new_links)
+            # A member grouped twice in one batch ends in its last group, as if
+            # the messages had come one by one; link_members takes each once.
+            latest = list(dict(new_links).items())
+            report.relinked += await link_members(community.id, latest)
     report.duplicates += len(accepted) - len(new_links)
     report.groups += len(new_links)
 

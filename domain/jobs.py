@@ -16,6 +16,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.models import Job, JobStatus
 
 MAX_PAGE = 200
+JOB_ID_LENGTH = 32  # uuid4().hex, the length of the id column
 
 
 async def create_job(
@@ -93,7 +94,18 @@ async def unfinished_jobs(created_before: datetime | None = None) -> list[str]:
 
 async def get_job(community_id: int, job_id: str) -> Job | None:
     """The job with this id in this community; another community's is None."""
-    return await Job.get_or_none(id=str(job_id), community_id=community_id)
+    if not could_be_job_id(job_id):
+        return None
+    return await Job.get_or_none(id=job_id, community_id=community_id)
+
+
+def could_be_job_id(text: str) -> bool:
+    """Job ids are short printable ASCII; other text must not reach the database.
+
+    PostgreSQL refuses a NUL character, and both refuse a lone surrogate, with an
+    error that would fail the whole request instead of finding nothing.
+    """
+    return len(text) <= JOB_ID_LENGTH and text.isascii() and text.isprintable()
 
 
 async def list_jobs(
@@ -106,7 +118,9 @@ async def list_jobs(
         )
     query = Job.filter(community_id=community_id)
     if after:
-        anchor = await Job.get_or_none(id=after, community_id=community_id)
+        anchor = None
+        if could_be_job_id(after):
+            anchor = await Job.get_or_none(id=after, community_id=community_id)
         if anchor is None:
             raise DomainError("after", "is not a cursor of this list")
         query = query.filter(created_at__lte=anchor.created_at).exclude(id=anchor.id)

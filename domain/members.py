@@ -18,6 +18,7 @@ from domain.db import fetch
 from domain.errors import DomainError, NotFound
 from domain.models import Company, LinkSource, Member
 from domain.sql import in_list, insert_ignoring_duplicates
+from domain.text import check_storable
 
 MAX_EXTERNAL_ID = 255
 
@@ -28,6 +29,7 @@ def check_external_id(value: str, field: str = "externalId") -> str:
         raise DomainError(field, "must not be empty")
     if len(text) > MAX_EXTERNAL_ID:
         raise DomainError(field, f"must be at most {MAX_EXTERNAL_ID} characters")
+    check_storable(text, field)
     return text
 
 
@@ -110,10 +112,7 @@ async def link_members(
     source: LinkSource = LinkSource.MANUAL,
 ) -> list[LinkChange]:
     """Apply many links in one transaction: all of them, or none on bad input."""
-    cleaned = [
-        (check_external_id(external_id, f"links[{index}].externalId"), company_id)
-        for index, (external_id, company_id) in enumerate(links)
-    ]
+    cleaned = _check_links(links)
     await _check_companies(community_id, {c for _, c in cleaned if c is not None})
 
     async with in_transaction() as conn:
@@ -129,6 +128,27 @@ async def link_members(
             member = by_id[ids[external_id]]
             changes.append(await _apply_link(conn, member, company_id, source))
     return changes
+
+
+def _check_links(
+    links: Sequence[tuple[str, int | None]],
+) -> list[tuple[str, int | None]]:
+    """The links with clean external ids, each member named once.
+
+    A member named twice in one call has no single answer (which link wins,
+    and did it change?), so the call is refused rather than guessed.
+    """
+    cleaned: list[tuple[str, int | None]] = []
+    first_seen: dict[str, int] = {}
+    for index, (external_id, company_id) in enumerate(links):
+        field = f"links[{index}].externalId"
+        text = check_external_id(external_id, field)
+        if text in first_seen:
+            earlier = f"links[{first_seen[text]}].externalId"
+            raise DomainError(field, f"appears twice: {earlier} names the same member")
+        first_seen[text] = index
+        cleaned.append((text, company_id))
+    return cleaned
 
 
 async def _check_companies(community_id: int, company_ids: set[int]) -> None:

@@ -16,6 +16,10 @@ from domain.errors import DomainError, ErrorCode
 
 MAX_RANGE_YEARS = 5
 MAX_RANGE_MONTHS = MAX_RANGE_YEARS * 12
+# Reports cover the years a community can have data for; outside them a range
+# would only reach the calendar's ends (the year 9999 plus five is no date).
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 _MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -88,7 +92,20 @@ def local_day(instant: datetime, zone: ZoneInfo) -> date:
     return instant.astimezone(zone).date()
 
 
+def validate_window(first: date, last: date) -> None:
+    """Both ends of a range lie between ``FIRST_DAY`` and ``LAST_DAY``."""
+    for field, day in (("from", first), ("to", last)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise DomainError(
+                field,
+                f"{day.isoformat()} is not in the years {FIRST_DAY.year} to"
+                f" {LAST_DAY.year}",
+                ErrorCode.OUT_OF_RANGE,
+            )
+
+
 def validate_month_range(first: date, last: date) -> None:
+    validate_window(first, last)
     if first > last:
         raise DomainError("from", "must not be after 'to'", ErrorCode.OUT_OF_RANGE)
     span = (last.year - first.year) * 12 + last.month - first.month + 1
@@ -101,6 +118,7 @@ def validate_month_range(first: date, last: date) -> None:
 
 
 def validate_date_range(first: date, last: date) -> None:
+    validate_window(first, last)
     if first > last:
         raise DomainError("from", "must not be after 'to'", ErrorCode.OUT_OF_RANGE)
     limit = _add_years(first, MAX_RANGE_YEARS)

@@ -96,3 +96,41 @@ async def test_importing_twice_stores_everything_once(database_url, db, tmp_path
         community, date(2023, 1, 1), date(2023, 1, 31), [acme.id]
     )
     assert found[acme.id].page_views == 334  # m1 views every third page
+
+
+def _page(message_id: str, path: str, at: str = "2023-01-02T12:00:00Z") -> str:
+    message = {
+        "type": "page",
+        "messageId": message_id,
+        "userId": "m1",
+        "timestamp": at,
+        "properties": {"path": path},
+    }
+    return json.dumps(message) + "\n"
+
+
+async def test_lines_no_column_can_hold_are_reported_and_the_rest_stored(
+    database_url, db, tmp_path
+):
+    """A NUL, a lone surrogate and year 1, west of UTC; lines 1 and 5 are good."""
+    community = await f.community("America/Chicago")
+    export = tmp_path / "export.ndjson"
+    export.write_text(
+        _page("p1", "/t/1")
+        + _page("p2", "/t/\x00")
+        + _page("p3", "/t/\ud800")
+        + _page("p4", "/t/4", at="0001-01-01T00:00:00Z")
+        + _page("p5", "/t/5")
+    )
+
+    run = _import(database_url, export, community.id)
+
+    assert run.returncode == 1, run.stderr
+    assert "line 2: properties.path: must not contain the NUL character" in run.stderr
+    assert "line 3: properties.path: must not contain a lone UTF-16" in run.stderr
+    assert "line 4: timestamp: is before 1970-01-01T00:00:00Z" in run.stderr
+    assert "2 page views" in run.stdout
+    stored = await PageView.filter(community_id=community.id).values_list(
+        "message_id", flat=True
+    )
+    assert sorted(stored) == ["p1", "p5"]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
 from domain.activity import record_contributions, record_page_views
+from domain.attribution import attribution_batch
 from domain.communities import (
     create_community,
     get_community,
@@ -16,8 +20,9 @@ from domain.communities import (
 )
 from domain.companies import get_company, save_company, set_customer_periods
 from domain.customers import CustomerOrder, encode_cursor, list_customers
+from domain.db import fetch
 from domain.errors import DomainError, ErrorCode, NotFound
-from domain.members import get_member, link_member
+from domain.members import get_member, link_member, link_members
 from domain.metrics import customer_engagement, engagement_summary, monthly_activity
 from domain.models import (
     Community,
@@ -392,3 +397,184 @@ async def test_customer_list_refuses_a_page_size_out_of_range(db, limit):
         )
 
     assert (caught.value.field, caught.value.code) == ("first", ErrorCode.OUT_OF_RANGE)
+
+
+# -- text and instants no column can hold ---------------------------------------
+
+NUL_REASON = "must not contain the NUL character (\\u0000)"
+SURROGATE_REASON = "must not contain a lone UTF-16 surrogate"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("\x00", NUL_REASON), ("\ud800", SURROGATE_REASON)],
+    ids=["nul", "surrogate"],
+)
+@pytest.mark.parametrize(
+    ("field", "overrides"),
+    [
+        ("path", lambda t: {"path": f"/t/{t}"}),
+        ("memberExternalId", lambda t: {"member": f"m{t}"}),
+        ("anonymousId", lambda t: {"member": None, "anonymous_id": f"a{t}"}),
+        ("messageId", lambda t: {"message_id": f"v{t}"}),
+    ],
+    ids=["path", "member", "anonymous", "message-id"],
+)
+async def test_a_page_view_with_unstorable_text_is_refused(
+    db, text, reason, field, overrides
+):
+    """PostgreSQL stores neither NUL nor a lone surrogate; both databases agree."""
+    community = await f.community()
+
+    error = await refused_view(community, **overrides(text))
+    stored = await PageView.all().count()
+
+    assert (error.field, error.message) == (field, reason)
+    assert stored == 0
+
+
+async def test_a_contribution_by_an_unstorable_member_is_refused(db):
+    community = await f.community()
+
+    result = await record_contributions(community, [f.contribution_input("m\x00")])
+    stored = await Contribution.all().count()
+
+    assert [(i, e.field, e.message) for i, e in result.errors] == [
+        (0, "memberExternalId", NUL_REASON)
+    ]
+    assert stored == 0
+
+
+@pytest.mark.parametrize(
+    "occurred_at",
+    [
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC),
+        datetime(1970, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))),
+    ],
+    ids=["year-1", "a-second-before", "before-in-another-offset"],
+)
+async def test_an_instant_before_1970_is_refused(db, occurred_at):
+    """West of UTC, year 1 has no local day at all."""
+    community = await f.community("America/Los_Angeles")
+
+    error = await refused_view(community, occurred_at=occurred_at)
+    stored = await PageView.all().count()
+
+    assert error.field == "occurredAt"
+    assert error.message == (
+        "is before 1970-01-01T00:00:00Z; accepted instants run from then"
+        " to 24 hours ahead"
+    )
+    assert stored == 0
+
+
+async def test_the_first_instant_of_1970_is_accepted_west_of_utc(db):
+    """Its local day is 31 December 1969 in Los Angeles."""
+    community = await f.community("America/Los_Angeles")
+    first = datetime(1970, 1, 1, tzinfo=UTC)
+
+    result = await record_page_views(community, [f.page_view(occurred_at=first)])
+    days = await fetch(
+        "SELECT day, page_views FROM member_day_rollup WHERE community_id = ?",
+        [community.id],
+    )
+
+    assert (result.stored, result.errors) == (1, [])
+    assert [(str(row["day"]), row["page_views"]) for row in days] == [("1969-12-31", 1)]
+
+
+# -- links ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("second", ["m1", " m1 "], ids=["same", "padded"])
+async def test_one_member_twice_in_one_link_call_is_refused(db, second):
+    """Unlinked, then B, then A: which is it? Nothing is written."""
+    community = await f.community()
+    acme = await f.company(community, "Acme")
+    beta = await f.company(community, "Beta")
+
+    with pytest.raises(DomainError) as caught:
+        await link_members(community.id, [("m1", beta.id), (second, acme.id)])
+    member = await get_member(community.id, "m1")
+
+    assert caught.value.field == "links[1].externalId"
+    assert caught.value.message == (
+        "appears twice: links[0].externalId names the same member"
+    )
+    assert member is None
+
+
+async def test_a_linked_member_named_twice_keeps_its_link(db):
+    community = await f.community()
+    acme = await f.company(community, "Acme")
+    beta = await f.company(community, "Beta")
+    await f.link(community, "m1", acme)
+
+    with pytest.raises(DomainError):
+        await link_members(
+            community.id, [("m1", None), ("m2", acme.id), ("m1", beta.id)]
+        )
+    member = await get_member(community.id, "m1")
+
+    assert member is not None
+    assert (member.company_id, member.link_version) == (acme.id, 1)
+    assert await get_member(community.id, "m2") is None
+
+
+async def test_a_company_id_beyond_bigint_is_not_found(db):
+    community = await f.community()
+
+    with pytest.raises(NotFound) as caught:
+        await get_company(community.id, "99999999999999999999")
+
+    assert caught.value.field == "companyId"
+
+
+# -- ENGAGEMENT_ATTRIBUTION_BATCH ------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "2.5"])
+def test_a_bad_attribution_batch_names_the_variable(monkeypatch, value):
+    monkeypatch.setenv("ENGAGEMENT_ATTRIBUTION_BATCH", value)
+
+    with pytest.raises(ValueError) as caught:
+        attribution_batch()
+
+    assert str(caught.value) == (
+        f"ENGAGEMENT_ATTRIBUTION_BATCH must be a whole number above 0; got {value!r}"
+    )
+
+
+@pytest.mark.parametrize(("value", "size"), [(None, 500), ("", 500), (" 25 ", 25)])
+def test_the_attribution_batch_from_the_environment(monkeypatch, value, size):
+    if value is None:
+        monkeypatch.delenv("ENGAGEMENT_ATTRIBUTION_BATCH", raising=False)
+    else:
+        monkeypatch.setenv("ENGAGEMENT_ATTRIBUTION_BATCH", value)
+
+    assert attribution_batch() == size
+
+
+def test_a_bad_attribution_batch_leaves_the_commands_working():
+    """Every command imports the domain; none may fail for a setting it never uses."""
+    env = {**os.environ, "ENGAGEMENT_ATTRIBUTION_BATCH": "abc"}
+
+    run = subprocess.run(
+        [sys.executable, "-m", "cli", "migrate", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert "Usage" in run.stdout
+
+
+async def test_a_bad_attribution_batch_fails_the_enrichment_naming_it(db, monkeypatch):
+    community = await f.community()
+    monkeypatch.setenv("ENGAGEMENT_ATTRIBUTION_BATCH", "abc")
+
+    with pytest.raises(ValueError, match=r"^ENGAGEMENT_ATTRIBUTION_BATCH must be"):
+        await f.link(community, "m1", None)

@@ -164,6 +164,74 @@ async def test_status_is_case_insensitive(community):
     ]
 
 
+# -- domains named once ------------------------------------------------------------
+
+README_EXAMPLE = HEADER + (
+    "A-17,Acme Corp,customer,,acme.example www.acme.example\n"
+    "A-17,Acme Corp,churned,2024-08-12,\n"
+    "A-17,Acme Corp,customer,2025-01-03,\n"
+)
+
+
+@pytest.mark.parametrize("order", ["as-written", "newest-first"])
+async def test_the_readme_example_keeps_the_domains_of_its_first_row(community, order):
+    """Empty cells on later rows keep the domains; the file's order is no matter."""
+    header, *rows = README_EXAMPLE.splitlines(keepends=True)
+    text = header + "".join(rows if order == "as-written" else rows[::-1])
+
+    report = await import_companies_csv(community, text)
+
+    assert report.errors == []
+    assert await domains_of(community, "A-17") == ["acme.example"]
+    assert await periods_of(community, "A-17") == [
+        (None, utc("2024-08-12T04:00")),  # EDT midnight
+        (utc("2025-01-03T05:00"), None),  # EST midnight
+    ]
+
+
+async def test_an_empty_cell_keeps_the_domains_of_an_earlier_import(community):
+    await import_companies_csv(community, README_EXAMPLE)
+    later = HEADER + "A-17,Acme Corp,churned,2025-06-01,\n"
+
+    again = await import_companies_csv(community, README_EXAMPLE)
+    report = await import_companies_csv(community, later)
+
+    assert (again.companies_unchanged, again.companies_updated) == (1, 0)
+    assert (report.companies_updated, report.status_changes) == (1, 1)
+    assert await domains_of(community, "A-17") == ["acme.example"]
+
+
+async def test_a_non_empty_cell_replaces_the_domains(community):
+    await import_companies_csv(community, README_EXAMPLE)
+    later = HEADER + (
+        "A-17,Acme Corp,customer,2025-01-03,\n"
+        "A-17,Acme Corp,churned,2025-06-01,acme.io\n"
+        "A-17,Acme Corp,customer,2025-09-01,\n"
+    )
+
+    report = await import_companies_csv(community, later)
+
+    assert report.companies_updated == 1
+    assert await domains_of(community, "A-17") == ["acme.io"]
+
+
+async def test_a_cell_no_column_can_hold_is_a_bad_row(community):
+    text = HEADER + (
+        "acme,Ac\x00me,customer,,\n"
+        "beta,Beta,cust\ud800,,\n"  # a lone surrogate, as a JSON escape can carry
+        "gamma,Gamma,customer,,\n"
+    )
+
+    report = await import_companies_csv(community, text)
+
+    assert report.errors == [
+        (2, "name", "must not contain the NUL character (\\u0000)"),
+        (3, "status", "must not contain a lone UTF-16 surrogate"),
+    ]
+    crm_ids = await Company.filter(community_id=community.id).values_list("crm_id")
+    assert crm_ids == [("gamma",)]
+
+
 # -- bad input -------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -71,20 +72,32 @@ async def admin(community):
 
 
 def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A free loopback port in 19000-19999, the range test servers keep to."""
+    for port in random.sample(range(19000, 20000), 1000):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 19000-19999")
 
 
 @contextmanager
-def serving(database_url: str, log_path: Path) -> Iterator[str]:
+def serving(
+    database_url: str,
+    log_path: Path,
+    verbose: bool = False,
+    environment: str = "production",
+) -> Iterator[str]:
     """``engagement serve`` on ``database_url`` in its own process; its base URL."""
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "ENGAGEMENT_ENV": "production"}
+    env = {**os.environ, "DATABASE_URL": database_url, "ENGAGEMENT_ENV": environment}
     env.pop("REDIS_URL", None)
+    flags = ["-v"] if verbose else []
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "cli", *flags, "serve", "--port", str(port)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

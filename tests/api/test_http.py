@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from api.app import create_app
+from domain.apikeys import create_api_key
+from domain.models import Role
 from domain.settings import Settings
 from tests import factories as f
 from tests.api.conftest import caller
@@ -47,14 +50,16 @@ async def test_a_wrong_key_is_401(db):
     assert response.status_code == 401
 
 
-async def test_a_revoked_key_is_401(admin):
-    await admin.ok(
+async def test_a_revoked_key_is_401(admin, community):
+    await create_api_key(community.id, Role.ADMIN, "the admin key that stays")
+    revoked = await admin.ok(
         "mutation($id: ID!) { revokeApiKey(input: {id: $id}) { userErrors { code } } }",
         id=str(admin.context.api_key.id),
     )
 
     response = await _post(admin.secret, SUMMARY)
 
+    assert revoked == {"revokeApiKey": {"userErrors": []}}
     assert response.status_code == 401
 
 
@@ -63,6 +68,101 @@ async def test_a_viewer_key_reads(viewer):
 
     assert response.status_code == 200
     assert response.json() == {"data": {"engagementSummary": {"totalCustomers": 0}}}
+
+
+async def test_graphiql_opens_in_development_without_a_key(db):
+    async with _client() as client:
+        response = await client.get("/graphql", headers={"Accept": "text/html"})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "graphiql" in response.text.lower()
+
+
+async def test_graphiql_is_off_in_production(db):
+    async with _client(production=True) as client:
+        response = await client.get("/graphql", headers={"Accept": "text/html"})
+
+    assert response.status_code == 405
+    assert response.json() == {
+        "error": {"code": "METHOD_NOT_ALLOWED", "message": "use POST"}
+    }
+
+
+async def test_graphiql_queries_still_need_a_key(db):
+    async with _client() as client:
+        page = await client.get("/graphql", headers={"Accept": "text/html"})
+        query = await client.post("/graphql", json={"query": SUMMARY})
+
+    assert page.status_code == 200
+    assert query.status_code == 401
+
+
+async def test_get_queries_are_off_in_development_too(viewer):
+    async with _client() as client:
+        response = await client.get(
+            "/graphql",
+            params={"query": SUMMARY},
+            headers={"Authorization": f"Bearer {viewer.secret}"},
+        )
+
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+@pytest.mark.parametrize("production", [False, True])
+async def test_a_body_that_is_not_json_is_a_json_400(viewer, production):
+    async with _client(production) as client:
+        response = await client.post(
+            "/graphql",
+            content=b"{ community { name } }",
+            headers={
+                "Authorization": f"Bearer {viewer.secret}",
+                "Content-Type": "application/json",
+            },
+        )
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {
+        "error": {
+            "code": "BAD_REQUEST",
+            "message": "Unable to parse request body as JSON",
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'"a string"', b"[1]", b"\xff\xfe\x00", b"[" * 100_000],
+    ids=["a string", "a list", "not utf-8", "deeply nested"],
+)
+async def test_any_body_but_a_json_object_is_a_json_400(viewer, body):
+    async with _client() as client:
+        response = await client.post(
+            "/graphql",
+            content=body,
+            headers={
+                "Authorization": f"Bearer {viewer.secret}",
+                "Content-Type": "application/json",
+            },
+        )
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["error"]
+    assert response.json()["error"]["code"] == "BAD_REQUEST"
+
+
+async def test_a_body_without_a_query_is_a_json_400(viewer):
+    async with _client() as client:
+        response = await client.post(
+            "/graphql",
+            json={"variables": {}},
+            headers={"Authorization": f"Bearer {viewer.secret}"},
+        )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "BAD_REQUEST"
 
 
 async def test_get_queries_are_off(viewer):
