@@ -11,7 +11,13 @@ import strawberry
 from api.context import CanIntegrate, IsAdmin, context_of
 from api.errors import UserError, UserErrorCode, user_error
 from api.ids import row_id
-from api.queries import ApiKey, Community, community_of
+from api.queries import (
+    ApiKey,
+    Community,
+    ContributionKind,
+    GroupIdKind,
+    community_of,
+)
 from api.types import Job, Member
 from domain import activity
 from domain.apikeys import create_api_key, revoke_api_key
@@ -21,6 +27,7 @@ from domain.csv_import import import_companies_csv
 from domain.errors import DomainError, NotFound
 from domain.members import LinkChange, link_members, unlink_member
 from domain.models import ContributionKind as Kind
+from domain.models import GroupKey
 from domain.models import Job as JobRow
 from domain.models import Role as RoleValue
 from domain.text import is_storable
@@ -107,15 +114,6 @@ class RecordActivityPayload:
     )
 
 
-@strawberry.enum(description="Kinds of contribution.")
-class ContributionKind(Enum):
-    TOPIC = "topic"
-    REPLY = "reply"
-    REACTION = "reaction"
-    SOLUTION = "solution"
-    IDEA = "idea"
-
-
 @strawberry.input(description="One contribution.")
 class ContributionInput:
     message_id: str = strawberry.field(
@@ -144,6 +142,21 @@ class UpdateCommunitySettingsInput:
         default=None,
         description="Page views above which a silent customer is a lurker.",
     )
+    group_id_kind: GroupIdKind | None = strawberry.field(
+        default=None,
+        description="What the groupId of an ingested group call names.",
+    )
+    contribution_events: list[ContributionEventInput] | None = strawberry.field(
+        default=None,
+        description="The community's own track events that are contributions,"
+        " replacing the ones set before; the defaults cover every other name.",
+    )
+
+
+@strawberry.input(description="A track event name and the contribution it records.")
+class ContributionEventInput:
+    event: str = strawberry.field(description="The event name, as sent.")
+    kind: ContributionKind = strawberry.field(description="The contribution.")
 
 
 @strawberry.type(description="The community after the change.")
@@ -400,7 +413,11 @@ class CoreMutation:
         context = context_of(info)
         try:
             await update_community_settings(
-                context.community, input.timezone, input.lurker_threshold
+                context.community,
+                input.timezone,
+                input.lurker_threshold,
+                GroupKey(input.group_id_kind.value) if input.group_id_kind else None,
+                _event_names(input.contribution_events),
             )
         except DomainError as error:
             await context.community.refresh_from_db()
@@ -480,3 +497,17 @@ def _activity_payload(
             user_error(error, f"{name}[{index}]") for index, error in result.errors
         ],
     )
+
+
+def _event_names(
+    events: list[ContributionEventInput] | None,
+) -> dict[str, Kind] | None:
+    """The events as a map; a name given twice is refused by its second entry."""
+    if events is None:
+        return None
+    names: dict[str, Kind] = {}
+    for index, item in enumerate(events):
+        if item.event in names:
+            raise DomainError(f"contributionEvents[{index}].event", "appears twice")
+        names[item.event] = Kind(item.kind.value)
+    return names

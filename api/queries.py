@@ -30,12 +30,13 @@ from api.types import (
     job_connection,
 )
 from domain import customers as customer_lists
+from domain.communities import event_kinds
 from domain.errors import DomainError
 from domain.jobs import get_job, list_jobs
 from domain.members import get_member
 from domain.metrics import engagement_summary, monthly_activity
 from domain.models import ApiKey as ApiKeyRow
-from domain.models import Company
+from domain.models import Company, GroupKey
 from domain.text import is_storable
 
 FromMonth = Annotated[
@@ -59,6 +60,28 @@ class CustomerOrder(Enum):
     LAST_SEEN = "last_seen"
 
 
+@strawberry.enum(description="Kinds of contribution.")
+class ContributionKind(Enum):
+    TOPIC = "topic"
+    REPLY = "reply"
+    REACTION = "reaction"
+    SOLUTION = "solution"
+    IDEA = "idea"
+
+
+@strawberry.enum(description="What the groupId of an ingested group call names.")
+class GroupIdKind(Enum):
+    COMPANY_ID = "company_id"
+    CRM_ID = "crm_id"
+    DOMAIN = "domain"
+
+
+@strawberry.type(description="A track event that records a contribution.")
+class ContributionEvent:
+    event: str = strawberry.field(description="The event name, as sent.")
+    kind: ContributionKind = strawberry.field(description="The contribution.")
+
+
 @strawberry.type(description="The caller's community and its settings.")
 class Community:
     id: strawberry.ID = strawberry.field(description="The community's id.")
@@ -68,6 +91,13 @@ class Community:
     )
     lurker_threshold: int = strawberry.field(
         description="Page views above which a customer without contributions is a lurker."
+    )
+    group_id_kind: GroupIdKind = strawberry.field(
+        description="What the groupId of an ingested group call names."
+    )
+    contribution_events: list[ContributionEvent] = strawberry.field(
+        description="Track events that are contributions: the defaults and the"
+        " community's own."
     )
 
 
@@ -101,6 +131,11 @@ def community_of(info: strawberry.Info) -> Community:
         name=row.name,
         timezone=row.timezone,
         lurker_threshold=row.lurker_threshold,
+        group_id_kind=GroupIdKind(GroupKey(row.group_key).value),
+        contribution_events=[
+            ContributionEvent(event=name, kind=ContributionKind(kind.value))
+            for name, kind in sorted(event_kinds(row).items())
+        ],
     )
 
 

@@ -19,6 +19,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from domain import activity
+from domain.communities import event_kinds
 from domain.companies import find_company_by_crm_id, find_company_by_domain, get_company
 from domain.db import execute
 from domain.errors import DomainError
@@ -43,13 +44,6 @@ from domain.sql import insert_ignoring_duplicates
 MAX_EVENT_BYTES = 32 * 1024
 # The width of the column that holds a member's e-mail.
 MAX_EMAIL = 320
-DEFAULT_EVENT_KINDS = {
-    "Topic Created": ContributionKind.TOPIC,
-    "Reply Posted": ContributionKind.REPLY,
-    "Reaction Added": ContributionKind.REACTION,
-    "Solution Accepted": ContributionKind.SOLUTION,
-    "Idea Submitted": ContributionKind.IDEA,
-}
 # Domain field names as a Segment sender knows them.
 _SEGMENT_FIELDS = {
     "occurredAt": "timestamp",
@@ -88,15 +82,6 @@ class _Sorted:
     identifies: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     groups: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     others: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-
-
-def event_kinds(community: Community) -> dict[str, ContributionKind]:
-    """The community's map of track event names to contribution kinds."""
-    custom = community.event_kinds or {}
-    return {
-        **DEFAULT_EVENT_KINDS,
-        **{k: ContributionKind(v) for k, v in custom.items()},
-    }
 
 
 async def ingest(
