@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from tortoise.transactions import in_transaction
-
 from domain.communities import zone_of
+from domain.db import write_transaction
 from domain.errors import DomainError
 from domain.members import resolve_members
 from domain.models import Community, ContributionKind
@@ -140,7 +139,7 @@ async def record_page_views(
     if (result.errors and not partial) or not valid:
         return result
 
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         members = await resolve_members(
             conn,
             community.id,
@@ -209,7 +208,7 @@ async def record_contributions(
     if (result.errors and not partial) or not valid:
         return result
 
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         members = await resolve_members(
             conn, community.id, (i.member_external_id for i in valid)
         )

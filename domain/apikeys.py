@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
+from domain.db import write_transaction
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.models import ApiKey, Role
 
@@ -71,7 +71,7 @@ async def revoke_api_key(community_id: int, key_id: int) -> ApiKey:
     """
     if not 0 < key_id <= MAX_KEY_ID:
         raise NotFound("id", "API key")
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         admins = await _lock_live_admin_keys(conn, community_id)
         record = (
             await ApiKey.filter(id=key_id, community_id=community_id)

@@ -7,8 +7,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from tortoise.transactions import in_transaction
-
+from domain.db import write_transaction
 from domain.members import pending_attribution
 from domain.rollups import reattribute
 
@@ -55,7 +54,7 @@ async def reattribute_members(
     moved = 0
     ordered = sorted(set(member_ids))
     for start in range(0, len(ordered), batch):
-        async with in_transaction() as conn:
+        async with write_transaction() as conn:
             moved += await reattribute(
                 conn, community_id, ordered[start : start + batch]
             )

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
-from tortoise.transactions import in_transaction
-
+from domain.db import write_transaction
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.models import Community, ContributionKind, GroupKey
 from domain.periods import parse_zone
@@ -102,7 +101,7 @@ async def update_community_settings(
         _check_threshold(lurker_threshold)
     custom = _check_event_kinds(event_names) if event_names is not None else None
 
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         zone_changed = timezone is not None and timezone != community.timezone
         if timezone is not None:
             community.timezone = timezone

@@ -7,8 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from tortoise.transactions import in_transaction
-
+from domain.db import write_transaction
 from domain.errors import DomainError, NotFound
 from domain.models import Company, CompanyDomain, CrmSource, CustomerPeriod
 from domain.salesforce_ids import canonical_id
@@ -54,7 +53,7 @@ async def save_company(
         raise DomainError("name", "must not be empty")
     clean_domains = sorted({normalize_domain(d, "domains") for d in domains})
 
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         company, _ = await Company.get_or_create(
             community_id=community_id,
             crm_source=source,
@@ -117,7 +116,7 @@ def _utc(instant: datetime | None) -> datetime | None:
 async def set_customer_periods(company: Company, periods: Sequence[Period]) -> None:
     """Replace the company's customer periods with ``periods``."""
     merged = check_periods(periods)
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         # community_id first: the (community_id, company_id) index serves it.
         await (
             CustomerPeriod.filter(

@@ -20,10 +20,9 @@ from datetime import UTC, date, datetime
 from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
-from tortoise.transactions import in_transaction
-
 from domain.communities import zone_of
 from domain.companies import normalize_crm_id, normalize_domain, save_company
+from domain.db import write_transaction
 from domain.errors import DomainError
 from domain.models import Community, Company, CompanyDomain, CrmSource
 from domain.periods import day_start
@@ -98,7 +97,7 @@ async def import_companies_csv(
     companies = [groups[crm_id] for crm_id in sorted(groups)]
     for first in range(0, len(companies), BATCH_COMPANIES):
         batch = companies[first : first + BATCH_COMPANIES]
-        async with in_transaction():
+        async with write_transaction():
             for rows in batch:
                 await _import_company(community, rows, report)
         if progress is not None:
@@ -303,7 +302,7 @@ async def _import_company(
     """Write one company and its changes under one savepoint, and count it."""
     latest = _latest(rows)
     try:
-        async with in_transaction():
+        async with write_transaction():
             company, created, changed = await _save(community, latest, _domains(rows))
             update = await record_status_changes(company, [r.change for r in rows])
     except DomainError as error:

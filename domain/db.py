@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
+from tortoise.transactions import in_transaction
 
 from domain.settings import load_settings
 
@@ -66,6 +68,21 @@ async def migrate_database(database_url: str | None = None) -> None:
     """Apply every committed migration that the database has not seen yet."""
     await migrate(config=tortoise_config(database_url))
     await Tortoise.close_connections()
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[BaseDBAsyncClient]:
+    """A transaction that will write, holding SQLite's write lock from the start.
+
+    SQLite begins a transaction as a reader; one that read before another
+    process committed cannot become the writer and fails at once with
+    "database is locked". Writing first takes the lock up front, waiting for
+    it as long as the busy timeout allows. PostgreSQL needs nothing of this.
+    """
+    async with in_transaction() as conn:
+        if not is_postgres(conn):
+            await conn.execute_query("UPDATE community SET id = id WHERE 0")
+        yield conn
 
 
 async def close_database() -> None:

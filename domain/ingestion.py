@@ -16,12 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
 from domain import activity
 from domain.communities import event_kinds
 from domain.companies import find_company_by_crm_id, find_company_by_domain, get_company
-from domain.db import execute
+from domain.db import execute, write_transaction
 from domain.errors import DomainError
 from domain.members import (
     LinkChange,
@@ -104,7 +103,7 @@ async def ingest(
     await _apply_groups(community, parsed.groups, report)
     await _apply_page_views(community, parsed.pages, report)
     await _apply_contributions(community, parsed.contributions, report)
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         fresh = await _receipts(conn, community, [m for _, m in parsed.others])
     report.other_events += len(fresh)
     report.duplicates += len(parsed.others) - len(fresh)
@@ -238,7 +237,7 @@ async def _receipts(
 async def _apply_identifies(
     community: Community, items: list[tuple[int, dict[str, Any]]], report: IngestReport
 ) -> None:
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         fresh = await _receipts(conn, community, [m for _, m in items])
         wanted = [m for _, m in items if m["messageId"] in fresh]
         ids = await resolve_members(
@@ -286,7 +285,7 @@ async def _apply_groups(
             accepted.append(message)
         except DomainError as error:
             report.refuse(index, error)
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         fresh = await _receipts(conn, community, accepted)
         new_links = [
             link

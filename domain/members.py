@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
-from domain.db import fetch
+from domain.db import fetch, write_transaction
 from domain.errors import DomainError, NotFound
 from domain.models import Company, LinkSource, Member
 from domain.sql import in_list, insert_ignoring_duplicates
@@ -115,7 +114,7 @@ async def link_members(
     cleaned = _check_links(links)
     await _check_companies(community_id, {c for _, c in cleaned if c is not None})
 
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         ids = await resolve_members(conn, community_id, [e for e, _ in cleaned])
         members = (
             await Member.filter(id__in=list(ids.values()))

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
 from domain.companies import Period, check_periods, set_customer_periods
+from domain.db import write_transaction
 from domain.errors import DomainError
 from domain.models import Company, CompanyStatusChange, CustomerPeriod
 
@@ -101,7 +101,7 @@ async def record_status_changes(
     if not incoming:
         return StatusUpdate(stored=0, periods_changed=False)
 
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         # Writers of one company's history take turns (a no-op on SQLite, which
         # has a single writer anyway); NO KEY leaves foreign keys to it alone.
         await Company.select_for_update(no_key=True).using_db(conn).get(id=company.id)

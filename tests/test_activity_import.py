@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 
+from domain.ingestion import ingest
 from domain.metrics import customer_engagement
 from domain.models import Contribution, PageView
 from tests import factories as f
@@ -134,3 +136,36 @@ async def test_lines_no_column_can_hold_are_reported_and_the_rest_stored(
         "message_id", flat=True
     )
     assert sorted(stored) == ["p1", "p5"]
+
+
+async def test_an_import_and_live_ingestion_write_side_by_side(
+    db, database_url, tmp_path
+):
+    community = await f.community()
+    path = tmp_path / "export.ndjson"
+    _export(path, 20000)
+    live = [
+        [
+            {
+                "type": "page",
+                "messageId": f"live-{batch}-{n}",
+                "userId": f"live{n}",
+                "timestamp": "2023-02-01T12:00:00Z",
+                "properties": {"path": "/"},
+            }
+            for n in range(100)
+        ]
+        for batch in range(60)
+    ]
+
+    importing = asyncio.create_task(
+        asyncio.to_thread(_import, database_url, path, community.id)
+    )
+    now = datetime.now(UTC)
+    reports = [await ingest(community, batch, now) for batch in live]
+    imported = await importing
+
+    assert imported.returncode == 1, imported.stderr  # the one line that is no JSON
+    assert "database is locked" not in imported.stderr
+    assert all(report.errors == [] and report.page_views == 100 for report in reports)
+    assert await PageView.filter(community_id=community.id).count() == 20000 + 6000

@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
+from domain.db import write_transaction
 from domain.salesforce.client import SalesforceApi
 from domain.salesforce.errors import (
     ProtocolError,
@@ -193,7 +193,7 @@ async def _commit(read: ObjectRead, records: list[dict[str, Any]]) -> None:
     last = _last_of(read, records)
     # Only a later stamp moves it: re-reading the overlap must write nothing.
     advanced = read.stored is None or last.modstamp > read.stored.modstamp
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         await read.apply(conn, records)
         if advanced:
             await store_watermark(

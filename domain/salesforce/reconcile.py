@@ -12,8 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tortoise.transactions import in_transaction
-
+from domain.db import write_transaction
 from domain.models import Company, SalesforceAccount, SalesforceSyncState
 from domain.salesforce.client import SalesforceApi
 from domain.salesforce.errors import ProtocolError
@@ -89,7 +88,7 @@ async def mark_reconciled(community_id: int, at: datetime | None = None) -> None
 
 
 async def _purge(row: SalesforceAccount, now: datetime) -> None:
-    async with in_transaction() as conn:
+    async with write_transaction() as conn:
         company_id = row.company_id  # type: ignore[attr-defined]
         company = await Company.filter(id=company_id).using_db(conn).get()
         await record_status_changes(company, [StatusChange(now, PURGED, False)])
