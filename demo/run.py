@@ -78,6 +78,17 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def check_port(port: int) -> None:
+    """Stop before loading anything when the port to serve on is taken."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise click.ClickException(
+                f"port {port} on 127.0.0.1 is in use; pick another with --port"
+            ) from None
+
+
 def _batches(items: Iterable[dict], size: int = BATCH) -> Iterator[list[dict]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
@@ -242,6 +253,8 @@ async def run_demo(
     size: str, serve: bool, port: int, as_of: date | None = None
 ) -> dict:
     """The whole demo; serves until interrupted unless ``serve`` is off."""
+    if serve:
+        check_port(port)
     world = build_world(size, today=as_of)
     database_url = fresh_database()
     os.environ.setdefault("ENGAGEMENT_SECRET_KEY", _demo_secret_key())
