@@ -80,7 +80,7 @@ async def viewer_key(url: str) -> tuple[int, str]:
         key = await create_api_key(community.id, Role.VIEWER, "bench.dashboard_http")
     finally:
         await close_database()
-    return key.id, key.secret
+    return key.record.id, key.secret
 
 
 async def drop_key(url: str, key_id: int) -> None:

@@ -34,7 +34,7 @@ from bench.common import (
     write_results,
 )
 from domain.communities import create_community, zone_of
-from domain.db import close_database, execute, fetch, migrate_database, open_database
+from domain.db import close_database, fetch, migrate_database, open_database
 from domain.models import Community, ContributionKind
 from domain.rebuild import rebuild_rollups
 from domain.rollups import ContributionFact, ViewFact, apply_activity, as_datetime
@@ -86,15 +86,17 @@ def _member_row(
     community_id: int, member_id: int, external_id: str, company_id, now: datetime
 ) -> tuple:
     linked = company_id is not None
+    version = 1 if linked else 0
     return (
         member_id,
         community_id,
         external_id,
         company_id,
+        company_id,  # credited where linked: the rollups are built afterwards
         "crm_contact" if linked else None,
         now if linked else None,
-        1 if linked else 0,
-        0,
+        version,
+        version,
         "{}",
         now,
     )
@@ -116,6 +118,7 @@ STATIC_COLUMNS = {
         "community_id",
         "external_id",
         "company_id",
+        "attributed_company_id",
         "link_source",
         "linked_at",
         "link_version",
@@ -283,10 +286,6 @@ async def apply_in_chunks(community: Community, total_views: int) -> None:
         items = [_contribution(r) for r in rows]
         async with in_transaction() as conn:
             await apply_activity(conn, community.id, zone, contributions=items)
-    await execute(
-        "UPDATE member SET attributed_version = link_version WHERE community_id = ?",
-        [community.id],
-    )
 
 
 def _contribution(row: dict[str, Any]) -> ContributionFact:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from domain.db import write_transaction
 from domain.members import pending_attribution
-from domain.rollups import reattribute
+from domain.reattribution import reattribute
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import Any
 from domain.communities import zone_of
 from domain.db import fetch
 from domain.errors import DomainError, ErrorCode
-from domain.metrics import company_traffic, company_visitors, last_seen
+from domain.metrics import company_page_views, company_visitors, last_seen
 from domain.models import Community
 from domain.periods import split_range
 
@@ -115,9 +115,9 @@ async def list_customers(
     position = decode_cursor(after, order) if after else None
 
     candidates = await _candidates(community, first, last, search)
-    traffic = await company_traffic(community, first, last)
+    views = await company_page_views(community, first, last)
     rows = [
-        (company_id, name, traffic.get(company_id, {}).get("page_views", 0) > 0)
+        (company_id, name, views.get(company_id, 0) > 0)
         for company_id, name in candidates
     ]
     if activity is not ActivityFilter.ALL:
@@ -125,7 +125,7 @@ async def list_customers(
         rows = [row for row in rows if row[2] == wanted]
 
     key_of = await _sort_keys(
-        community, first, last, order, traffic, [r[0] for r in rows]
+        community, first, last, order, views, [r[0] for r in rows]
     )
     ranked = sorted(
         (
@@ -171,18 +171,14 @@ async def _sort_keys(
     first: date,
     last: date,
     order: CustomerOrder,
-    traffic: dict[int, dict[str, int]],
+    views: dict[int, int],
     company_ids: list[int],
 ) -> Callable[[int, str], tuple[Any, ...]]:
     """A function giving each row a JSON-safe key that sorts ascending."""
     if order is CustomerOrder.NAME:
         return lambda cid, name: (name.casefold(), cid)
     if order is CustomerOrder.PAGE_VIEWS:
-        return lambda cid, name: (
-            -traffic.get(cid, {}).get("page_views", 0),
-            name.casefold(),
-            cid,
-        )
+        return lambda cid, name: (-views.get(cid, 0), name.casefold(), cid)
     if order is CustomerOrder.UNIQUE_VISITORS:
         visitors = await company_visitors(community, first, last, company_ids)
         return lambda cid, name: (-visitors.get(cid, 0), name.casefold(), cid)

@@ -1,12 +1,15 @@
 """The numbers the dashboard shows, read from the rollups.
 
-A range of local dates is cut into the whole months it covers, read from the
-month rollups, and the days at its edges, read from the day rollup; customer
-status is read from customer periods against the range's UTC bounds.
+A range of local dates is cut into the whole months it covers and the days at
+its edges: a whole month is read from a month row's totals, an edge from the
+same row's day columns or day bits, so the work grows with companies and
+members, not with days or page views. Customer status is read from customer
+periods against the range's UTC bounds.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,16 +19,24 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from domain.communities import zone_of
 from domain.db import connection, fetch
-from domain.models import Community
+from domain.models import DAY_VIEW_COLUMNS, Community
 from domain.periods import (
     DateRange,
     day_start,
+    month_of,
     months_between,
     next_month,
     split_range,
     validate_month_range,
 )
-from domain.rollups import KIND_COLUMNS, as_date, as_datetime
+from domain.rollups import (
+    KIND_COLUMNS,
+    LONGEST_SPANNED_RANGE,
+    SPAN_STEP,
+    as_date,
+    as_datetime,
+    month_number,
+)
 from domain.sql import in_list, values_table
 
 
@@ -122,115 +133,136 @@ async def monthly_activity(
 
 
 @dataclass(frozen=True)
-class _Slices:
-    """SQL conditions selecting a range from the month and the day rollups."""
+class _Edge:
+    """Days ``first..last`` of a month the range covers only in part."""
 
-    months: str
-    month_params: list[Any]
-    days: str
-    day_params: list[Any]
+    month: date
+    first: int
+    last: int
 
+    @property
+    def day_mask(self) -> int:
+        return (1 << self.last) - (1 << (self.first - 1))
 
-def _slices(span: DateRange) -> _Slices:
-    if span.full_months:
-        months, month_params = (
-            "month BETWEEN ? AND ?",
-            [span.full_months[0], span.full_months[-1]],
-        )
-    else:
-        months, month_params = "1 = 0", []
-    if span.partial_days:
-        days = "(" + " OR ".join("day BETWEEN ? AND ?" for _ in span.partial_days) + ")"
-        day_params = [day for pair in span.partial_days for day in pair]
-    else:
-        days, day_params = "1 = 0", []
-    return _Slices(months, month_params, days, day_params)
+    @property
+    def view_columns(self) -> str:
+        return " + ".join(DAY_VIEW_COLUMNS[self.first - 1 : self.last])
 
 
-def _customers_cte(community: Community, span: DateRange) -> tuple[str, list[Any]]:
-    start, end = span.bounds(zone_of(community))
-    sql = (
-        "customers AS (SELECT DISTINCT company_id FROM customer_period"
-        " WHERE community_id = ? AND (starts_at IS NULL OR starts_at < ?)"
-        " AND (ends_at IS NULL OR ends_at > ?))"
+@dataclass(frozen=True)
+class _Parts:
+    """A range as the whole months it covers and the edges around them."""
+
+    full: tuple[date, date] | None
+    edges: tuple[_Edge, ...]
+
+    @property
+    def months(self) -> list[date]:
+        covered = months_between(*self.full) if self.full else []
+        return sorted([*covered, *(edge.month for edge in self.edges)])
+
+
+def _parts(span: DateRange) -> _Parts:
+    full = (span.full_months[0], span.full_months[-1]) if span.full_months else None
+    edges = tuple(
+        _Edge(month_of(first), first.day, last.day) for first, last in span.partial_days
     )
-    return sql, [community.id, end, start]
+    return _Parts(full, edges)
 
 
-def _viewed_cte(community: Community, s: _Slices) -> tuple[str, list[Any]]:
-    sql = (
-        "viewed AS (SELECT company_id FROM company_month_rollup"
-        f" WHERE community_id = ? AND {s.months} AND page_views > 0"
-        " UNION SELECT company_id FROM member_day_rollup"
-        f" WHERE community_id = ? AND {s.days} AND page_views > 0"
-        " AND company_id IS NOT NULL)"
+@dataclass(frozen=True)
+class _MonthTerms:
+    """A sum over a range's month rows, and the condition that selects them."""
+
+    total: str
+    total_params: list[Any]
+    condition: str
+    condition_params: list[Any]
+
+
+def _month_terms(parts: _Parts, whole: str, edge: str) -> _MonthTerms:
+    """``whole`` summed for whole months, ``edge`` (formatted) for edge months."""
+    cases: list[str] = []
+    conditions: list[str] = []
+    params: list[Any] = []
+    if parts.full:
+        cases.append(f"CASE WHEN month BETWEEN ? AND ? THEN {whole} ELSE 0 END")
+        conditions.append("month BETWEEN ? AND ?")
+        params += [*parts.full]
+    for item in parts.edges:
+        cases.append(f"CASE WHEN month = ? THEN {edge.format(edge=item)} ELSE 0 END")
+        conditions.append("month = ?")
+        params.append(item.month)
+    return _MonthTerms(
+        " + ".join(cases) or "0", params, " OR ".join(conditions) or "1 = 0", params
     )
-    return sql, [community.id, *s.month_params, community.id, *s.day_params]
 
 
-async def engagement_summary(
-    community: Community, first: date, last: date
-) -> EngagementSummary:
-    """The customer counts, rate and traffic of a range of local dates."""
-    span = split_range(first, last)
+async def company_page_views(
+    community: Community,
+    first: date,
+    last: date,
+    company_ids: Sequence[int] | None = None,
+) -> dict[int, int]:
+    """Attributed page views per company in a range; every company when None.
+
+    Whole months come from their totals and the edge days from the same rows'
+    day columns: one row per company and month.
+    """
     conn = connection()
-    slices = _slices(span)
-
-    counts = await _range_counts(conn, community, span, slices)
-    visitors = await _unique_visitors(conn, community, slices)
-    traffic = await fetch(
-        "SELECT COALESCE(SUM(page_views), 0) AS views,"
-        " COALESCE(SUM(anonymous_page_views), 0) AS anonymous"
-        " FROM community_day_rollup WHERE community_id = ? AND day BETWEEN ? AND ?",
-        [community.id, first, last],
-        conn,
-    )
-    months = await monthly_activity(
-        community, first.replace(day=1), last.replace(day=1)
-    )
-    return EngagementSummary(
-        active=counts.active,
-        total=counts.total,
-        page_views=int(traffic[0]["views"]),
-        unique_visitors=visitors,
-        anonymous_page_views=int(traffic[0]["anonymous"]),
-        months=months,
-    )
-
-
-async def _range_counts(
-    conn: BaseDBAsyncClient, community: Community, span: DateRange, slices: _Slices
-) -> ActivityCounts:
-    customers, customer_params = _customers_cte(community, span)
-    viewed, viewed_params = _viewed_cte(community, slices)
+    parts = _parts(split_range(first, last))
+    only, only_params = _companies_filter(company_ids, conn)
+    terms = _month_terms(parts, "page_views", "({edge.view_columns})")
     rows = await fetch(
-        f"WITH {customers}, {viewed} SELECT COUNT(*) AS total,"
-        " COUNT(v.company_id) AS active FROM customers c"
-        " LEFT JOIN (SELECT DISTINCT company_id FROM viewed) v ON v.company_id = c.company_id",
-        [*customer_params, *viewed_params],
+        f"SELECT company_id, SUM({terms.total}) AS page_views FROM company_month_rollup"
+        f" WHERE community_id = ? AND ({terms.condition}){only} GROUP BY company_id",
+        [*terms.total_params, community.id, *terms.condition_params, *only_params],
         conn,
     )
-    return ActivityCounts(active=rows[0]["active"], total=rows[0]["total"])
+    return {row["company_id"]: int(row["page_views"] or 0) for row in rows}
 
 
-async def _unique_visitors(
-    conn: BaseDBAsyncClient, community: Community, s: _Slices
-) -> int:
-    rows = await fetch(
-        "SELECT COUNT(*) AS visitors FROM (SELECT member_id FROM member_month_rollup"
-        f" WHERE community_id = ? AND {s.months} AND page_views > 0"
-        " UNION SELECT member_id FROM member_day_rollup"
-        f" WHERE community_id = ? AND {s.days} AND page_views > 0) u",
-        [community.id, *s.month_params, community.id, *s.day_params],
-        conn,
-    )
-    return int(rows[0]["visitors"])
+async def company_contributions(
+    community: Community, first: date, last: date, company_ids: Sequence[int]
+) -> dict[int, dict[str, int]]:
+    """Attributed contributions by kind per company in a range."""
+    conn = connection()
+    span = split_range(first, last)
+    parts = _parts(span)
+    only, only_params = _companies_filter(company_ids, conn)
+    kinds = list(KIND_COLUMNS.values())
+    found: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(kinds, 0))
+    if parts.full:
+        rows = await fetch(
+            f"SELECT company_id, {_sums(kinds)} FROM company_month_rollup"
+            f" WHERE community_id = ? AND month BETWEEN ? AND ?{only}"
+            " GROUP BY company_id",
+            [community.id, *parts.full, *only_params],
+            conn,
+        )
+        _add_rows(found, rows, kinds)
+    for days in span.partial_days:
+        rows = await fetch(
+            f"SELECT company_id, {_sums(kinds)} FROM company_day_contributions"
+            f" WHERE community_id = ? AND day BETWEEN ? AND ?{only}"
+            " GROUP BY company_id",
+            [community.id, *days, *only_params],
+            conn,
+        )
+        _add_rows(found, rows, kinds)
+    return dict(found)
 
 
-# -- per customer --------------------------------------------------------------
+def _sums(columns: Sequence[str]) -> str:
+    return ", ".join(f"SUM({name}) AS {name}" for name in columns)
 
-_SUMS = ", ".join(f"SUM({c}) AS {c}" for c in ("page_views", *KIND_COLUMNS.values()))
-_COLUMNS = ", ".join(("company_id", "page_views", *KIND_COLUMNS.values()))
+
+def _add_rows(
+    found: dict[int, dict[str, int]], rows: list[dict[str, Any]], kinds: list[str]
+) -> None:
+    for row in rows:
+        for name in kinds:
+            found[row["company_id"]][name] += int(row[name] or 0)
 
 
 async def company_traffic(
@@ -243,28 +275,16 @@ async def company_traffic(
 
     All of the community's companies with activity when ``company_ids`` is None.
     """
-    conn = connection()
-    s = _slices(split_range(first, last))
-    only, only_params = _companies_filter(company_ids, conn)
-    rows = await fetch(
-        f"SELECT company_id, {_SUMS} FROM ("
-        f"SELECT {_COLUMNS} FROM company_month_rollup"
-        f" WHERE community_id = ? AND {s.months}{only}"
-        f" UNION ALL SELECT {_COLUMNS} FROM member_day_rollup"
-        f" WHERE community_id = ? AND {s.days} AND company_id IS NOT NULL{only}"
-        ") t GROUP BY company_id",
-        [
-            community.id,
-            *s.month_params,
-            *only_params,
-            community.id,
-            *s.day_params,
-            *only_params,
-        ],
-        conn,
-    )
+    views = await company_page_views(community, first, last, company_ids)
+    ids = list(views) if company_ids is None else company_ids
+    contributed = await company_contributions(community, first, last, ids)
+    kinds = list(KIND_COLUMNS.values())
     return {
-        row.pop("company_id"): {k: int(v or 0) for k, v in row.items()} for row in rows
+        company_id: {
+            "page_views": views.get(company_id, 0),
+            **contributed.get(company_id, dict.fromkeys(kinds, 0)),
+        }
+        for company_id in {*views, *contributed}
     }
 
 
@@ -274,39 +294,121 @@ async def company_visitors(
     last: date,
     company_ids: Sequence[int] | None = None,
 ) -> dict[int, int]:
-    """Distinct members with a page view in the range, per company."""
-    conn = connection()
-    s = _slices(split_range(first, last))
-    only, only_params = _companies_filter(company_ids, conn)
-    rows = await fetch(
-        "SELECT company_id, COUNT(*) AS visitors FROM ("
-        "SELECT company_id, member_id FROM member_month_rollup"
-        f" WHERE community_id = ? AND {s.months} AND page_views > 0"
-        f" AND company_id IS NOT NULL{only}"
-        " UNION SELECT company_id, member_id FROM member_day_rollup"
-        f" WHERE community_id = ? AND {s.days} AND page_views > 0"
-        f" AND company_id IS NOT NULL{only}"
-        ") t GROUP BY company_id",
-        [
-            community.id,
-            *s.month_params,
-            *only_params,
-            community.id,
-            *s.day_params,
-            *only_params,
-        ],
-        conn,
-    )
+    """Distinct attributed members with a page view in the range, per company."""
+    rows = await _visitor_counts(community, first, last, company_ids, per_company=True)
     return {row["company_id"]: int(row["visitors"]) for row in rows}
 
 
+async def _unique_visitors(community: Community, first: date, last: date) -> int:
+    rows = await _visitor_counts(community, first, last, None, per_company=False)
+    return int(rows[0]["visitors"]) if rows else 0
+
+
+async def _visitor_counts(
+    community: Community,
+    first: date,
+    last: date,
+    company_ids: Sequence[int] | None,
+    per_company: bool,
+) -> list[dict[str, Any]]:
+    """Members with a page view in the range, counted per company or in all.
+
+    A range of up to 33 months reads one activity row per member: its months
+    as bits, and the day bits of its edge months only where those decide.
+    """
+    conn = connection()
+    parts = _parts(split_range(first, last))
+    months = parts.months
+    only, only_params = _companies_filter(company_ids, conn, "a.company_id")
+    group = "a.company_id, " if per_company else ""
+    named = " AND a.company_id IS NOT NULL" if per_company else ""
+    if month_number(months[-1]) - month_number(months[0]) >= LONGEST_SPANNED_RANGE:
+        return await _visitor_counts_long(community, parts, only, only_params, group)
+
+    span = month_number(months[0]) // SPAN_STEP
+    bits = [
+        1 << (month_number(m) - span * SPAN_STEP)
+        for m in (months_between(*parts.full) if parts.full else [])
+    ]
+    tests = ["a.months & ? <> 0"]
+    params: list[Any] = [sum(bits)]
+    for edge in parts.edges:
+        tests.append(
+            "(a.months & ? <> 0 AND EXISTS (SELECT 1 FROM member_month_rollup mm"
+            " WHERE mm.member_id = a.member_id AND mm.month = ?"
+            " AND mm.view_days & ? <> 0))"
+        )
+        bit = 1 << (month_number(edge.month) - span * SPAN_STEP)
+        params += [bit, edge.month, edge.day_mask]
+    return await fetch(
+        f"SELECT {group}COUNT(*) AS visitors FROM member_activity a"
+        f" WHERE a.community_id = ? AND a.span = ?{named}{only}"
+        f" AND ({' OR '.join(tests)}){' GROUP BY a.company_id' if group else ''}",
+        [community.id, span, *only_params, *params],
+        conn,
+    )
+
+
+async def _visitor_counts_long(
+    community: Community, parts: _Parts, only: str, only_params: list[Any], group: str
+) -> list[dict[str, Any]]:
+    """The same count for a range longer than a span, from the month rows."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    if parts.full:
+        conditions.append("(mm.month BETWEEN ? AND ? AND mm.page_views > 0)")
+        params += [*parts.full]
+    for edge in parts.edges:
+        conditions.append("(mm.month = ? AND mm.view_days & ? <> 0)")
+        params += [edge.month, edge.day_mask]
+    named = " AND m.attributed_company_id IS NOT NULL" if group else ""
+    only = only.replace("a.company_id", "m.attributed_company_id")
+    grouped = "m.attributed_company_id AS company_id, " if group else ""
+    return await fetch(
+        f"SELECT {grouped}COUNT(DISTINCT mm.member_id) AS visitors"
+        " FROM member_month_rollup mm JOIN member m ON m.id = mm.member_id"
+        f" WHERE mm.community_id = ? AND ({' OR '.join(conditions)}){named}{only}"
+        f"{' GROUP BY m.attributed_company_id' if group else ''}",
+        [community.id, *params, *only_params],
+    )
+
+
 def _companies_filter(
-    company_ids: Sequence[int] | None, conn: BaseDBAsyncClient
+    company_ids: Sequence[int] | None,
+    conn: BaseDBAsyncClient,
+    column: str = "company_id",
 ) -> tuple[str, list[Any]]:
     if company_ids is None:
         return "", []
-    condition, params = in_list("company_id", list(company_ids), conn)
+    condition, params = in_list(column, list(company_ids), conn)
     return f" AND {condition}", params
+
+
+async def engagement_summary(
+    community: Community, first: date, last: date
+) -> EngagementSummary:
+    """The customer counts, rate and traffic of a range of local dates."""
+    customers = await customer_ids(community, first, last)
+    views = await company_page_views(community, first, last)
+    active = sum(1 for company_id in customers if views.get(company_id, 0) > 0)
+    visitors = await _unique_visitors(community, first, last)
+    traffic = await fetch(
+        "SELECT COALESCE(SUM(page_views), 0) AS views,"
+        " COALESCE(SUM(anonymous_page_views), 0) AS anonymous"
+        " FROM community_day_rollup WHERE community_id = ? AND day BETWEEN ? AND ?",
+        [community.id, first, last],
+    )
+    months = await monthly_activity(
+        community, first.replace(day=1), last.replace(day=1)
+    )
+    return EngagementSummary(
+        active=active,
+        total=len(customers),
+        page_views=int(traffic[0]["views"]),
+        unique_visitors=visitors,
+        anonymous_page_views=int(traffic[0]["anonymous"]),
+        months=months,
+    )
 
 
 async def customer_engagement(
@@ -343,6 +445,16 @@ async def last_seen(
     if company_ids is None:
         return seen
     return {company_id: seen.get(company_id) for company_id in company_ids}
+
+
+def _customers_cte(community: Community, span: DateRange) -> tuple[str, list[Any]]:
+    start, end = span.bounds(zone_of(community))
+    sql = (
+        "customers AS (SELECT DISTINCT company_id FROM customer_period"
+        " WHERE community_id = ? AND (starts_at IS NULL OR starts_at < ?)"
+        " AND (ends_at IS NULL OR ends_at > ?))"
+    )
+    return sql, [community.id, end, start]
 
 
 async def customer_ids(community: Community, first: date, last: date) -> set[int]:

@@ -175,13 +175,16 @@ class Member(Model):
     # when attributed_version equals it.
     link_version = fields.IntField(default=0)
     attributed_version = fields.IntField(default=0)
+    # The company the rollups credit the member's whole history to: the linked
+    # company once re-attribution has caught up, the previous one until then.
+    attributed_company_id = fields.BigIntField(null=True)
     traits: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "member"
         unique_together = (("community", "external_id"),)
-        indexes = (("community_id", "company_id"),)
+        indexes = (("community_id", "company_id"), ("attributed_company_id",))
 
 
 class PageView(Model):
@@ -246,12 +249,11 @@ class _ActivityCounts(Model):
 
 
 class MemberDayRollup(_ActivityCounts):
-    """One member's activity on one local day, credited to ``company_id``."""
+    """One member's activity on one local day."""
 
     id = fields.BigIntField(primary_key=True)
     community_id = fields.IntField()
     member_id = fields.BigIntField()
-    company_id = fields.BigIntField(null=True)
     day = fields.DateField()
 
     class Meta:
@@ -261,36 +263,87 @@ class MemberDayRollup(_ActivityCounts):
 
 
 class MemberMonthRollup(_ActivityCounts):
-    """One member's activity in one local month, credited to ``company_id``."""
+    """One member's activity in one local month.
+
+    Bit ``d - 1`` of ``view_days`` is set when the member viewed a page on day
+    ``d``: a range that starts or ends inside the month reads its days there.
+    """
 
     id = fields.BigIntField(primary_key=True)
     community_id = fields.IntField()
     member_id = fields.BigIntField()
-    company_id = fields.BigIntField(null=True)
     month = fields.DateField()
+    view_days = fields.BigIntField(default=0)
 
     class Meta:
         table = "member_month_rollup"
         unique_together = (("member_id", "month"),)
-        indexes = (("community_id", "month"), ("company_id", "month"))
+        indexes = (("community_id", "month"),)
+
+
+# The columns of a company's page views on each local day of a month.
+DAY_VIEW_COLUMNS = tuple(f"views_d{day:02d}" for day in range(1, 32))
 
 
 class CompanyMonthRollup(_ActivityCounts):
-    """A company's attributed activity in one local month.
+    """A company's attributed activity in one local month, and its days' views.
 
-    ``visitors`` counts the members with at least one page view that month.
+    ``views_d01`` to ``views_d31`` split the month's page views by local day, so
+    a range that starts or ends inside the month reads one row, not 31.
     """
 
     id = fields.BigIntField(primary_key=True)
     community_id = fields.IntField()
     company_id = fields.BigIntField()
     month = fields.DateField()
-    visitors = fields.IntField(default=0)
+    for _column in DAY_VIEW_COLUMNS:
+        vars()[_column] = fields.IntField(default=0)
+    del _column
 
     class Meta:
         table = "company_month_rollup"
         unique_together = (("company_id", "month"),)
         indexes = (("community_id", "month"),)
+
+
+class CompanyDayContributions(Model):
+    """A company's attributed contributions on one local day, where it had any."""
+
+    id = fields.BigIntField(primary_key=True)
+    community_id = fields.IntField()
+    company_id = fields.BigIntField()
+    day = fields.DateField()
+    topics = fields.IntField(default=0)
+    replies = fields.IntField(default=0)
+    reactions = fields.IntField(default=0)
+    solutions = fields.IntField(default=0)
+    ideas = fields.IntField(default=0)
+
+    class Meta:
+        table = "company_day_contributions"
+        unique_together = (("company_id", "day"),)
+
+
+class MemberActivity(Model):
+    """The months in which a member viewed a page, as bits, for distinct counts.
+
+    A row covers 63 consecutive months starting at month ``30 * span`` (months
+    counted from January of year 0); spans overlap, so every range of up to 33
+    months lies within one row of each member. ``company_id`` is the member's
+    attributed company.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    community_id = fields.IntField()
+    member_id = fields.BigIntField()
+    span = fields.IntField()
+    months = fields.BigIntField(default=0)
+    company_id = fields.BigIntField(null=True)
+
+    class Meta:
+        table = "member_activity"
+        unique_together = (("member_id", "span"),)
+        indexes = (("community_id", "span", "company_id"),)
 
 
 class CommunityDayRollup(Model):

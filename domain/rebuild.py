@@ -13,7 +13,9 @@ from domain.rollups import ContributionFact, ViewFact, apply_activity, as_dateti
 ROLLUP_TABLES = (
     "member_day_rollup",
     "member_month_rollup",
+    "member_activity",
     "company_month_rollup",
+    "company_day_contributions",
     "community_day_rollup",
 )
 _CHUNK = 5_000
@@ -31,6 +33,13 @@ async def rebuild_rollups(
         await execute(
             f"DELETE FROM {table} WHERE community_id = ?", [community_id], conn
         )
+    # Replayed as of the current links: credit every member where it is linked.
+    await execute(
+        "UPDATE member SET attributed_company_id = company_id,"
+        " attributed_version = link_version WHERE community_id = ?",
+        [community_id],
+        conn,
+    )
 
     async for rows in _chunks(
         conn, "page_view", "member_id, occurred_at", community_id
@@ -53,11 +62,11 @@ async def rebuild_rollups(
         ]
         await apply_activity(conn, community_id, zone, contributions=items)
 
-    await execute(
-        "UPDATE member SET attributed_version = link_version WHERE community_id = ?",
-        [community_id],
-        conn,
-    )
+
+async def rebuild_all_rollups(conn: BaseDBAsyncClient) -> None:
+    """Recompute the rollups of every community, each in its own time zone."""
+    for row in await fetch("SELECT id, timezone FROM community ORDER BY id", [], conn):
+        await rebuild_rollups(conn, row["id"], ZoneInfo(row["timezone"]))
 
 
 async def _chunks(conn: BaseDBAsyncClient, table: str, columns: str, community_id: int):

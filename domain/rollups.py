@@ -1,10 +1,14 @@
 """The rollups the metrics read, kept exact by deltas of newly stored rows.
 
-Three levels: member x local day, member x local month (each row credited to
-the company its member was attributed to when it was written), and company x
-local month. Only rows that were really inserted add to them, so a resent
-event adds nothing and a late one lands in its own day. Re-attribution moves a
-member's month rows between companies; it never touches the raw activity.
+A member's activity is kept per local day and per local month; a company's per
+local month, with its page views split by day, and its contributions per day
+where it had any; and each member's active months as bits, so that distinct
+visitors of a range are counted from one row per member. A member's whole
+history is credited to one company, ``member.attributed_company_id``; moving
+it to the company the member is linked to now is re-attribution's work.
+
+Only rows that were really inserted add to the rollups, so a resent event adds
+nothing and a late one lands in its own day.
 """
 
 from __future__ import annotations
@@ -18,10 +22,10 @@ from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from domain.db import execute, fetch
-from domain.models import ContributionKind
+from domain.db import fetch
+from domain.models import DAY_VIEW_COLUMNS, ContributionKind
 from domain.periods import local_day, month_of
-from domain.sql import greatest, in_list, pairs_in, row_lock, upsert
+from domain.sql import greatest, in_list, row_lock, upsert
 
 KIND_COLUMNS = {
     ContributionKind.TOPIC: "topics",
@@ -32,6 +36,28 @@ KIND_COLUMNS = {
 }
 COUNT_COLUMNS = ("page_views", *KIND_COLUMNS.values())
 
+# A member's active months are bits of 63-month spans that start every 30
+# months, so any 33 consecutive months lie within one span.
+SPAN_STEP = 30
+SPAN_MONTHS = 63
+LONGEST_SPANNED_RANGE = SPAN_MONTHS - SPAN_STEP + 1
+
+
+def month_number(month: date) -> int:
+    """Months since January of year 0."""
+    return month.year * 12 + month.month - 1
+
+
+def spans_of(month: date) -> list[tuple[int, int]]:
+    """Every (span, bit) that holds ``month``."""
+    number = month_number(month)
+    last = number // SPAN_STEP
+    return [
+        (span, number - span * SPAN_STEP)
+        for span in range(last - 2, last + 1)
+        if 0 <= number - span * SPAN_STEP < SPAN_MONTHS
+    ]
+
 
 @dataclass
 class Counts:
@@ -41,7 +67,6 @@ class Counts:
         default_factory=lambda: dict.fromkeys(COUNT_COLUMNS, 0)
     )
     last_view_at: datetime | None = None
-    visitors: int = 0
 
     def add_view(self, instant: datetime) -> None:
         self.values["page_views"] += 1
@@ -57,8 +82,24 @@ class Counts:
         if sign > 0 and later:
             self.last_view_at = other.last_view_at
 
+    @property
+    def contributions(self) -> int:
+        return sum(self.values[name] for name in KIND_COLUMNS.values())
+
     def row(self) -> list[Any]:
         return [*(self.values[name] for name in COUNT_COLUMNS), self.last_view_at]
+
+
+@dataclass
+class CompanyMonth:
+    """A change to one company-month row: its counts and its days' page views."""
+
+    counts: Counts = field(default_factory=Counts)
+    day_views: list[int] = field(default_factory=lambda: [0] * 31)
+
+    def add_day(self, day: date, counts: Counts, sign: int = 1) -> None:
+        self.counts.add(counts, sign)
+        self.day_views[day.day - 1] += sign * counts.values["page_views"]
 
 
 @dataclass(frozen=True)
@@ -77,14 +118,15 @@ class ContributionFact:
 _COUNT_TYPES = [(name, "int") for name in COUNT_COLUMNS] + [
     ("last_view_at", "timestamptz")
 ]
-_ADD_COUNTS = ", ".join(
-    f"{name} = {{t}}.{name} + excluded.{name}" for name in COUNT_COLUMNS
-)
-_KEEP_LATEST = "last_view_at = " + greatest("{t}.last_view_at", "excluded.last_view_at")
+
+
+def _add_columns(table: str, columns: Iterable[str]) -> str:
+    return ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in columns)
 
 
 def _add_counts(table: str) -> str:
-    return f"{_ADD_COUNTS}, {_KEEP_LATEST}".format(t=table)
+    latest = greatest(f"{table}.last_view_at", "excluded.last_view_at")
+    return f"{_add_columns(table, COUNT_COLUMNS)}, last_view_at = {latest}"
 
 
 async def apply_activity(
@@ -99,36 +141,40 @@ async def apply_activity(
         {v.member_id for v in views if v.member_id is not None}
         | {c.member_id for c in contributions}
     )
-    companies = await _lock_members(conn, community_id, member_ids, "SHARE")
+    companies = await lock_members(conn, community_id, member_ids, "SHARE")
 
     days, community_days = _day_deltas(zone, views, contributions)
-    await _upsert_member_days(conn, community_id, companies, days)
+    await _upsert_member_days(conn, community_id, days)
+    opened = await _upsert_member_months(conn, community_id, days)
+    await mark_active_months(conn, community_id, opened, companies)
 
-    months = _month_deltas(days)
-    credited = await _upsert_member_months(conn, community_id, companies, months)
-    await _upsert_company_months(conn, community_id, credited)
-
+    credited = [
+        ((company_id, day), counts, 1)
+        for (member_id, day), counts in days.items()
+        if (company_id := companies.get(member_id)) is not None
+    ]
+    await write_company_days(conn, community_id, company_deltas(credited))
     await _upsert_community_days(conn, community_id, community_days)
 
 
-async def _lock_members(
+async def lock_members(
     conn: BaseDBAsyncClient, community_id: int, member_ids: Sequence[int], mode: str
 ) -> dict[int, int | None]:
-    """Each member's current company, locked against a concurrent re-link.
+    """Each member's attributed company, locked against a concurrent move.
 
-    Ingestion takes the lock shared and re-attribution exclusive, so a link
-    change and the rows credited under the old link never interleave.
+    Ingestion takes the lock shared and re-attribution exclusive, so rows
+    credited to a company and the move of that credit never interleave.
     """
     if not member_ids:
         return {}
     condition, values = in_list("id", member_ids, conn)
     rows = await fetch(
-        f"SELECT id, company_id FROM member WHERE community_id = ? AND {condition}"
-        f" ORDER BY id{row_lock(conn, mode)}",
+        f"SELECT id, attributed_company_id FROM member WHERE community_id = ?"
+        f" AND {condition} ORDER BY id{row_lock(conn, mode)}",
         [community_id, *values],
         conn,
     )
-    return {row["id"]: row["company_id"] for row in rows}
+    return {row["id"]: row["attributed_company_id"] for row in rows}
 
 
 def _day_deltas(
@@ -151,29 +197,11 @@ def _day_deltas(
     return days, community_days
 
 
-def _month_deltas(
-    days: dict[tuple[int, date], Counts],
-) -> dict[tuple[int, date], Counts]:
-    months: dict[tuple[int, date], Counts] = defaultdict(Counts)
-    for (member_id, day), counts in days.items():
-        months[(member_id, month_of(day))].add(counts)
-    return months
-
-
 async def _upsert_member_days(
-    conn: BaseDBAsyncClient,
-    community_id: int,
-    companies: dict[int, int | None],
-    days: dict[tuple[int, date], Counts],
+    conn: BaseDBAsyncClient, community_id: int, days: dict[tuple[int, date], Counts]
 ) -> None:
     rows = [
-        [
-            community_id,
-            member_id,
-            companies.get(member_id),
-            day,
-            *days[(member_id, day)].row(),
-        ]
+        [community_id, member_id, day, *days[(member_id, day)].row()]
         for member_id, day in sorted(days)
     ]
     await upsert(
@@ -182,7 +210,6 @@ async def _upsert_member_days(
         [
             ("community_id", "int"),
             ("member_id", "bigint"),
-            ("company_id", "bigint"),
             ("day", "date"),
             *_COUNT_TYPES,
         ],
@@ -193,22 +220,23 @@ async def _upsert_member_days(
 
 
 async def _upsert_member_months(
-    conn: BaseDBAsyncClient,
-    community_id: int,
-    companies: dict[int, int | None],
-    months: dict[tuple[int, date], Counts],
-) -> list[tuple[int, date, Counts, bool]]:
-    """Add to the member-month rows; say which company each row credits.
+    conn: BaseDBAsyncClient, community_id: int, days: dict[tuple[int, date], Counts]
+) -> list[tuple[int, date]]:
+    """Add to the member-month rows; return the months that saw a first view."""
+    months: dict[tuple[int, date], Counts] = defaultdict(Counts)
+    view_days: dict[tuple[int, date], int] = defaultdict(int)
+    for (member_id, day), counts in days.items():
+        key = (member_id, month_of(day))
+        months[key].add(counts)
+        if counts.values["page_views"]:
+            view_days[key] |= 1 << (day.day - 1)
 
-    A row keeps the company it was first credited to until re-attribution
-    moves it, so the company rollup moves with it, exactly.
-    """
     rows = [
         [
             community_id,
             member_id,
-            companies.get(member_id),
             month,
+            view_days[(member_id, month)],
             *months[(member_id, month)].row(),
         ]
         for member_id, month in sorted(months)
@@ -219,68 +247,130 @@ async def _upsert_member_months(
         [
             ("community_id", "int"),
             ("member_id", "bigint"),
-            ("company_id", "bigint"),
             ("month", "date"),
+            ("view_days", "bigint"),
             *_COUNT_TYPES,
         ],
         rows,
         conflict="member_id, month",
-        updates=_add_counts("member_month_rollup"),
-        returning="member_id, month, company_id, page_views",
+        updates="view_days = member_month_rollup.view_days | excluded.view_days, "
+        + _add_counts("member_month_rollup"),
+        returning="member_id, month, page_views",
     )
-    credited = []
+    opened = []
     for row in stored:
-        if row["company_id"] is None:
-            continue
-        delta = months[(row["member_id"], as_date(row["month"]))]
-        first_view = (
-            delta.values["page_views"] > 0
-            and row["page_views"] == delta.values["page_views"]
-        )
-        credited.append((row["company_id"], as_date(row["month"]), delta, first_view))
-    return credited
+        key = (row["member_id"], as_date(row["month"]))
+        added = months[key].values["page_views"]
+        if added and row["page_views"] == added:
+            opened.append(key)
+    return opened
+
+
+async def mark_active_months(
+    conn: BaseDBAsyncClient,
+    community_id: int,
+    member_months: Iterable[tuple[int, date]],
+    companies: dict[int, int | None],
+) -> None:
+    """Set the bits of members' active months, with their attributed company."""
+    masks: dict[tuple[int, int], int] = defaultdict(int)
+    for member_id, month in member_months:
+        for span, bit in spans_of(month):
+            masks[(member_id, span)] |= 1 << bit
+    rows = [
+        [community_id, member_id, span, masks[(member_id, span)], companies[member_id]]
+        for member_id, span in sorted(masks)
+    ]
+    await upsert(
+        conn,
+        "member_activity",
+        [
+            ("community_id", "int"),
+            ("member_id", "bigint"),
+            ("span", "int"),
+            ("months", "bigint"),
+            ("company_id", "bigint"),
+        ],
+        rows,
+        conflict="member_id, span",
+        updates="months = member_activity.months | excluded.months",
+    )
+
+
+CompanyDeltas = tuple[
+    dict[tuple[int, date], CompanyMonth], dict[tuple[int, date], Counts]
+]
+
+
+def company_deltas(
+    credited: Iterable[tuple[tuple[int, date], Counts, int]],
+) -> CompanyDeltas:
+    """Company-month and company-day changes from signed (company, day) counts."""
+    months: dict[tuple[int, date], CompanyMonth] = defaultdict(CompanyMonth)
+    contributed: dict[tuple[int, date], Counts] = defaultdict(Counts)
+    for (company_id, day), counts, sign in credited:
+        months[(company_id, month_of(day))].add_day(day, counts, sign)
+        if counts.contributions:
+            contributed[(company_id, day)].add(counts, sign)
+    return months, contributed
+
+
+async def write_company_days(
+    conn: BaseDBAsyncClient, community_id: int, deltas: CompanyDeltas
+) -> None:
+    """Add company-month and company-day changes to their rollups."""
+    months, contributed = deltas
+    await _upsert_company_months(conn, community_id, months)
+    await _upsert_company_contributions(conn, community_id, contributed)
 
 
 async def _upsert_company_months(
     conn: BaseDBAsyncClient,
     community_id: int,
-    credited: Iterable[tuple[int, date, Counts, bool]],
-) -> None:
-    totals: dict[tuple[int, date], Counts] = defaultdict(Counts)
-    for company_id, month, delta, first_view in credited:
-        total = totals[(company_id, month)]
-        total.add(delta)
-        total.visitors += int(first_view)
-    await _write_company_months(conn, community_id, totals)
-
-
-async def _write_company_months(
-    conn: BaseDBAsyncClient, community_id: int, totals: dict[tuple[int, date], Counts]
+    months: dict[tuple[int, date], CompanyMonth],
 ) -> None:
     rows = [
         [
             community_id,
             company_id,
             month,
-            totals[(company_id, month)].visitors,
-            *totals[(company_id, month)].row(),
+            *months[(company_id, month)].counts.row(),
+            *months[(company_id, month)].day_views,
         ]
-        for company_id, month in sorted(totals)
+        for company_id, month in sorted(months)
     ]
+    day_updates = _add_columns("company_month_rollup", DAY_VIEW_COLUMNS)
     await upsert(
         conn,
         "company_month_rollup",
-        [
-            ("community_id", "int"),
-            ("company_id", "bigint"),
-            ("month", "date"),
-            ("visitors", "int"),
-            *_COUNT_TYPES,
-        ],
+        [("community_id", "int"), ("company_id", "bigint"), ("month", "date")]
+        + _COUNT_TYPES
+        + [(name, "int") for name in DAY_VIEW_COLUMNS],
         rows,
         conflict="company_id, month",
-        updates="visitors = company_month_rollup.visitors + excluded.visitors, "
-        + _add_counts("company_month_rollup"),
+        updates=f"{_add_counts('company_month_rollup')}, {day_updates}",
+    )
+
+
+async def _upsert_company_contributions(
+    conn: BaseDBAsyncClient,
+    community_id: int,
+    contributed: dict[tuple[int, date], Counts],
+) -> None:
+    kinds = list(KIND_COLUMNS.values())
+    rows = [
+        [community_id, company_id, day]
+        + [contributed[(company_id, day)].values[name] for name in kinds]
+        for company_id, day in sorted(contributed)
+    ]
+    await upsert(
+        conn,
+        "company_day_contributions",
+        [("community_id", "int"), ("company_id", "bigint"), ("day", "date")]
+        + [(name, "int") for name in kinds],
+        rows,
+        conflict="company_id, day",
+        updates=_add_columns("company_day_contributions", kinds),
     )
 
 
@@ -299,105 +389,9 @@ async def _upsert_community_days(
         ],
         rows,
         conflict="community_id, day",
-        updates="page_views = community_day_rollup.page_views + excluded.page_views, "
-        "anonymous_page_views = community_day_rollup.anonymous_page_views"
-        " + excluded.anonymous_page_views",
-    )
-
-
-async def reattribute(
-    conn: BaseDBAsyncClient, community_id: int, member_ids: Sequence[int]
-) -> int:
-    """Credit each member's whole history to the company it is linked to now.
-
-    Returns how many member-month rows moved. Running it again moves nothing;
-    two runs for one member serialise on the member's row lock, and the later
-    one sees the later link.
-    """
-    targets = await _lock_members(conn, community_id, sorted(set(member_ids)), "UPDATE")
-    if not targets:
-        return 0
-    moved = await _moved_month_rows(conn, targets)
-
-    totals: dict[tuple[int, date], Counts] = defaultdict(Counts)
-    emptied: set[tuple[int, date]] = set()
-    for member_id, month, old_company, counts in moved:
-        visitor = int(counts.values["page_views"] > 0)
-        if old_company is not None:
-            totals[(old_company, month)].add(counts, sign=-1)
-            totals[(old_company, month)].visitors -= visitor
-            emptied.add((old_company, month))
-        new_company = targets[member_id]
-        if new_company is not None:
-            totals[(new_company, month)].add(counts)
-            totals[(new_company, month)].visitors += visitor
-    await _write_company_months(conn, community_id, totals)
-
-    await _follow_member_links(conn, list(targets))
-    await _refresh_latest_views(conn, sorted(emptied))
-    return len(moved)
-
-
-async def _moved_month_rows(
-    conn: BaseDBAsyncClient, targets: dict[int, int | None]
-) -> list[tuple[int, date, int | None, Counts]]:
-    condition, values = in_list("member_id", list(targets), conn)
-    rows = await fetch(
-        f"SELECT member_id, month, company_id, {', '.join(COUNT_COLUMNS)}, last_view_at"
-        f" FROM member_month_rollup WHERE {condition}",
-        values,
-        conn,
-    )
-    moved = []
-    for row in rows:
-        if row["company_id"] == targets[row["member_id"]]:
-            continue
-        counts = Counts(
-            {name: row[name] for name in COUNT_COLUMNS},
-            as_datetime(row["last_view_at"]),
-        )
-        moved.append(
-            (row["member_id"], as_date(row["month"]), row["company_id"], counts)
-        )
-    return moved
-
-
-async def _follow_member_links(conn: BaseDBAsyncClient, member_ids: list[int]) -> None:
-    condition, values = in_list("member_id", member_ids, conn)
-    for table in ("member_month_rollup", "member_day_rollup"):
-        await execute(
-            f"UPDATE {table} SET company_id = (SELECT m.company_id FROM member m"
-            f" WHERE m.id = {table}.member_id) WHERE {condition}",
-            values,
-            conn,
-        )
-    condition, values = in_list("id", member_ids, conn)
-    await execute(
-        f"UPDATE member SET attributed_version = link_version WHERE {condition}",
-        values,
-        conn,
-    )
-
-
-async def _refresh_latest_views(
-    conn: BaseDBAsyncClient, pairs: Sequence[tuple[int, date]]
-) -> None:
-    """Recompute the latest view of company-months a member left.
-
-    A maximum cannot be decremented; the rows are already locked by this
-    transaction's delta, so the recount sees every committed member row.
-    """
-    if not pairs:
-        return
-    condition, values = pairs_in(
-        ("company_id", "month"), ("bigint", "date"), pairs, conn
-    )
-    await execute(
-        "UPDATE company_month_rollup SET last_view_at = (SELECT MAX(mm.last_view_at)"
-        " FROM member_month_rollup mm WHERE mm.company_id = company_month_rollup.company_id"
-        f" AND mm.month = company_month_rollup.month) WHERE {condition}",
-        values,
-        conn,
+        updates=_add_columns(
+            "community_day_rollup", ("page_views", "anonymous_page_views")
+        ),
     )
 
 
