@@ -9,8 +9,9 @@ periods against the range's UTC bounds.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from bisect import bisect_left, bisect_right
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -33,11 +34,10 @@ from domain.rollups import (
     KIND_COLUMNS,
     LONGEST_SPANNED_RANGE,
     SPAN_STEP,
-    as_date,
     as_datetime,
     month_number,
 )
-from domain.sql import in_list, values_table
+from domain.sql import in_list
 
 
 @dataclass(frozen=True)
@@ -95,38 +95,81 @@ class CustomerEngagement:
 async def monthly_activity(
     community: Community, first: date, last: date
 ) -> list[MonthlyActivity]:
-    """Active, inactive and total customers for each month ``first..last``."""
+    """Active, inactive and total customers for each month ``first..last``.
+
+    Each company's customer months and viewed months become bits, one per
+    month asked for; the counts are the bits each month has set.
+    """
     validate_month_range(first, last)
-    conn = connection()
-    zone = zone_of(community)
     months = months_between(first, last)
-    bounds = [(m, day_start(m, zone), day_start(next_month(m), zone)) for m in months]
-    cte, params = values_table(
-        "m",
-        [("month", "date"), ("starts", "timestamptz"), ("ends", "timestamptz")],
-        bounds,
-        conn,
-    )
-    rows = await fetch(
-        f"WITH {cte}, customers AS ("
-        " SELECT DISTINCT m.month, cp.company_id FROM m JOIN customer_period cp"
-        " ON cp.community_id = ? AND (cp.starts_at IS NULL OR cp.starts_at < m.ends)"
-        " AND (cp.ends_at IS NULL OR cp.ends_at > m.starts))"
-        " SELECT c.month, COUNT(*) AS total, COUNT(r.company_id) AS active"
-        " FROM customers c LEFT JOIN company_month_rollup r ON r.company_id = c.company_id"
-        " AND r.month = c.month AND r.page_views > 0 GROUP BY c.month",
-        [*params, community.id],
-        conn,
-    )
-    found = {as_date(row["month"]): row for row in rows}
+    customers = await _customer_months(community, months)
+    viewed = await _viewed_months(community, months)
+
+    totals = _bit_counts(Counter(customers.values()), len(months))
+    both = Counter(mask & viewed.get(company, 0) for company, mask in customers.items())
+    actives = _bit_counts(both, len(months))
     return [
-        MonthlyActivity(
-            active=found[m]["active"] if m in found else 0,
-            total=found[m]["total"] if m in found else 0,
-            month=m,
-        )
-        for m in months
+        MonthlyActivity(active=actives[i], total=totals[i], month=month)
+        for i, month in enumerate(months)
     ]
+
+
+async def _customer_months(community: Community, months: list[date]) -> dict[int, int]:
+    """Per company, bit ``i`` set when it was a customer in ``months[i]``."""
+    zone = zone_of(community)
+    starts = [day_start(month, zone) for month in months]
+    ends = [*starts[1:], day_start(next_month(months[-1]), zone)]
+    rows = await fetch(
+        "SELECT company_id, starts_at, ends_at FROM customer_period"
+        " WHERE community_id = ? AND (starts_at IS NULL OR starts_at < ?)"
+        " AND (ends_at IS NULL OR ends_at > ?)",
+        [community.id, ends[-1], starts[0]],
+    )
+    found: dict[int, int] = defaultdict(int)
+    for row in rows:
+        start, end = as_datetime(row["starts_at"]), as_datetime(row["ends_at"])
+        # The months a period overlaps: those ending after it starts and
+        # starting before it ends.
+        first = bisect_right(ends, start) if start else 0
+        last = bisect_left(starts, end) if end else len(months)
+        if first < last:
+            found[row["company_id"]] |= (1 << last) - (1 << first)
+    return found
+
+
+async def _viewed_months(community: Community, months: list[date]) -> dict[int, int]:
+    """Per company, bit ``i`` set when it had page views in ``months[i]``."""
+    numbers = [month_number(month) for month in months]
+    by_span: dict[int, list[int]] = defaultdict(list)
+    for position, number in enumerate(numbers):
+        by_span[number // SPAN_STEP].append(position)
+    conn = connection()
+    spans, params = in_list("span", list(by_span), conn, "int")
+    rows = await fetch(
+        "SELECT company_id, span, months FROM company_activity"
+        f" WHERE community_id = ? AND {spans} AND months <> 0",
+        [community.id, *params],
+        conn,
+    )
+    found: dict[int, int] = defaultdict(int)
+    for row in rows:
+        positions = by_span[row["span"]]
+        # The span's months asked for are consecutive bits, and so are
+        # their positions: one shift moves them all.
+        shift = numbers[positions[0]] - row["span"] * SPAN_STEP
+        window = (1 << len(positions)) - 1
+        found[row["company_id"]] |= ((row["months"] >> shift) & window) << positions[0]
+    return found
+
+
+def _bit_counts(masks: Counter[int], size: int) -> list[int]:
+    """How many of the counted masks have each of ``size`` bits set."""
+    counts = [0] * size
+    for mask, times in masks.items():
+        for bit in range(size):
+            if mask >> bit & 1:
+                counts[bit] += times
+    return counts
 
 
 # -- a range of dates --------------------------------------------------------
@@ -326,25 +369,39 @@ async def _visitor_counts(
         return await _visitor_counts_long(community, parts, only, only_params, group)
 
     span = month_number(months[0]) // SPAN_STEP
-    bits = [
-        1 << (month_number(m) - span * SPAN_STEP)
-        for m in (months_between(*parts.full) if parts.full else [])
+
+    def bits(of: Iterable[date]) -> int:
+        return sum(1 << (month_number(m) - span * SPAN_STEP) for m in of)
+
+    full = bits(months_between(*parts.full) if parts.full else [])
+    base = f"a.community_id = ? AND a.span = ?{named}{only}"
+    base_params = [community.id, span, *only_params]
+    selects = [
+        f"SELECT a.company_id FROM member_activity a WHERE {base} AND a.months & ? <> 0"
     ]
-    tests = ["a.months & ? <> 0"]
-    params: list[Any] = [sum(bits)]
-    for edge in parts.edges:
-        tests.append(
-            "(a.months & ? <> 0 AND EXISTS (SELECT 1 FROM member_month_rollup mm"
-            " WHERE mm.member_id = a.member_id AND mm.month = ?"
-            " AND mm.view_days & ? <> 0))"
+    params: list[Any] = [*base_params, full]
+    if parts.edges:
+        # Only members seen in no whole month are looked up in an edge month's
+        # day bits: a few, one index probe each.
+        tests = " OR ".join(
+            "mm.month = ? AND mm.view_days & ? <> 0" for _ in parts.edges
         )
-        bit = 1 << (month_number(edge.month) - span * SPAN_STEP)
-        params += [bit, edge.month, edge.day_mask]
+        edge_months = [edge.month for edge in parts.edges]
+        selects.append(
+            f"SELECT a.company_id FROM member_activity a WHERE {base}"
+            " AND a.months & ? = 0 AND a.months & ? <> 0 AND EXISTS (SELECT 1"
+            " FROM member_month_rollup mm WHERE mm.member_id = a.member_id"
+            f" AND mm.month IN ({', '.join('?' for _ in edge_months)}) AND ({tests}))"
+        )
+        params += [*base_params, full, bits(edge_months), *edge_months]
+        params += [
+            value for edge in parts.edges for value in (edge.month, edge.day_mask)
+        ]
+    grouped = " GROUP BY v.company_id" if group else ""
     return await fetch(
-        f"SELECT {group}COUNT(*) AS visitors FROM member_activity a"
-        f" WHERE a.community_id = ? AND a.span = ?{named}{only}"
-        f" AND ({' OR '.join(tests)}){' GROUP BY a.company_id' if group else ''}",
-        [community.id, span, *only_params, *params],
+        f"SELECT {group.replace('a.', 'v.')}COUNT(*) AS visitors"
+        f" FROM ({' UNION ALL '.join(selects)}) v{grouped}",
+        params,
         conn,
     )
 

@@ -324,6 +324,25 @@ class CompanyDayContributions(Model):
         unique_together = (("company_id", "day"),)
 
 
+class CompanyActivity(Model):
+    """The months in which a company had attributed page views, as bits.
+
+    Spans as in ``MemberActivity``: a month is bit ``month - 30 * span`` of
+    every span that holds it.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    community_id = fields.IntField()
+    company_id = fields.BigIntField()
+    span = fields.IntField()
+    months = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "company_activity"
+        unique_together = (("company_id", "span"),)
+        indexes = (("community_id", "span"),)
+
+
 class MemberActivity(Model):
     """The months in which a member viewed a page, as bits, for distinct counts.
 

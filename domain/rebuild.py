@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from domain.db import execute, fetch
 from domain.models import ContributionKind
-from domain.rollups import ContributionFact, ViewFact, apply_activity, as_datetime
+from domain.rollups import (
+    ContributionFact,
+    ViewFact,
+    apply_activity,
+    as_date,
+    as_datetime,
+    mark_company_months,
+)
 
 ROLLUP_TABLES = (
     "member_day_rollup",
     "member_month_rollup",
     "member_activity",
     "company_month_rollup",
+    "company_activity",
     "company_day_contributions",
     "community_day_rollup",
 )
@@ -67,6 +77,23 @@ async def rebuild_all_rollups(conn: BaseDBAsyncClient) -> None:
     """Recompute the rollups of every community, each in its own time zone."""
     for row in await fetch("SELECT id, timezone FROM community ORDER BY id", [], conn):
         await rebuild_rollups(conn, row["id"], ZoneInfo(row["timezone"]))
+
+
+async def mark_all_company_months(conn: BaseDBAsyncClient) -> None:
+    """Set the month bits of every company-month with page views, everywhere."""
+    rows = await fetch(
+        "SELECT community_id, company_id, month FROM company_month_rollup"
+        " WHERE page_views > 0 ORDER BY community_id",
+        [],
+        conn,
+    )
+    by_community: dict[int, list[tuple[int, date]]] = defaultdict(list)
+    for row in rows:
+        by_community[row["community_id"]].append(
+            (row["company_id"], as_date(row["month"]))
+        )
+    for community_id, pairs in by_community.items():
+        await mark_company_months(conn, community_id, pairs, [])
 
 
 async def _chunks(conn: BaseDBAsyncClient, table: str, columns: str, community_id: int):

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from domain.db import fetch
+from domain.db import execute, fetch
 from domain.models import DAY_VIEW_COLUMNS, ContributionKind
 from domain.periods import local_day, month_of
 from domain.sql import greatest, in_list, row_lock, upsert
@@ -273,10 +273,7 @@ async def mark_active_months(
     companies: dict[int, int | None],
 ) -> None:
     """Set the bits of members' active months, with their attributed company."""
-    masks: dict[tuple[int, int], int] = defaultdict(int)
-    for member_id, month in member_months:
-        for span, bit in spans_of(month):
-            masks[(member_id, span)] |= 1 << bit
+    masks = _span_masks(member_months)
     rows = [
         [community_id, member_id, span, masks[(member_id, span)], companies[member_id]]
         for member_id, span in sorted(masks)
@@ -329,6 +326,7 @@ async def _upsert_company_months(
     community_id: int,
     months: dict[tuple[int, date], CompanyMonth],
 ) -> None:
+    """Add to the company-month rows, and keep their months' bits in step."""
     rows = [
         [
             community_id,
@@ -340,7 +338,7 @@ async def _upsert_company_months(
         for company_id, month in sorted(months)
     ]
     day_updates = _add_columns("company_month_rollup", DAY_VIEW_COLUMNS)
-    await upsert(
+    stored = await upsert(
         conn,
         "company_month_rollup",
         [("community_id", "int"), ("company_id", "bigint"), ("month", "date")]
@@ -349,7 +347,61 @@ async def _upsert_company_months(
         rows,
         conflict="company_id, month",
         updates=f"{_add_counts('company_month_rollup')}, {day_updates}",
+        returning="company_id, month, page_views",
     )
+    opened, closed = [], []
+    for row in stored:
+        key = (row["company_id"], as_date(row["month"]))
+        after = row["page_views"]
+        before = after - months[key].counts.values["page_views"]
+        if before <= 0 < after:
+            opened.append(key)
+        elif after <= 0 < before:
+            closed.append(key)
+    await mark_company_months(conn, community_id, opened, closed)
+
+
+async def mark_company_months(
+    conn: BaseDBAsyncClient,
+    community_id: int,
+    opened: list[tuple[int, date]],
+    closed: list[tuple[int, date]],
+) -> None:
+    """Set the bits of company-months that gained page views, clear the emptied."""
+    masks = _span_masks(opened)
+    rows = [
+        [community_id, company_id, span, masks[(company_id, span)]]
+        for company_id, span in sorted(masks)
+    ]
+    await upsert(
+        conn,
+        "company_activity",
+        [
+            ("community_id", "int"),
+            ("company_id", "bigint"),
+            ("span", "int"),
+            ("months", "bigint"),
+        ],
+        rows,
+        conflict="company_id, span",
+        updates="months = company_activity.months | excluded.months",
+    )
+    for (company_id, span), mask in sorted(_span_masks(closed).items()):
+        await execute(
+            "UPDATE company_activity SET months = months & ~CAST(? AS BIGINT)"
+            " WHERE company_id = ? AND span = ?",
+            [mask, company_id, span],
+            conn,
+        )
+
+
+def _span_masks(owner_months: Iterable[tuple[int, date]]) -> dict[tuple[int, int], int]:
+    """The bits of (owner, month) pairs, per owner and span."""
+    masks: dict[tuple[int, int], int] = defaultdict(int)
+    for owner, month in owner_months:
+        for span, bit in spans_of(month):
+            masks[(owner, span)] |= 1 << bit
+    return masks
 
 
 async def _upsert_company_contributions(

@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from domain.metrics import company_visitors, engagement_summary
+from domain.metrics import company_visitors, engagement_summary, monthly_activity
 from tests import factories as f
 
 # (member, company, instant): the views of the story, every one attributed.
@@ -71,3 +71,22 @@ async def test_visitors_of_any_range_are_the_members_seen_in_it(db, first, last)
         for name, company in companies.items()
         if per_company.get(company.id)
     } == by_company
+
+
+async def test_monthly_activity_over_five_years_reads_every_span(db):
+    community = await f.community("UTC")
+    companies = {name: await f.company(community, name) for name in ("A", "B")}
+    await f.company(community, "C", periods=[(f.utc("2022-07-01T00:00"), None)])
+    for member, company, at in VIEWS:
+        await f.link(community, member, companies[company])
+        await f.views(community, member, f.utc(at))
+
+    months = await monthly_activity(community, f.day("2020-01-01"), f.day("2024-12-01"))
+
+    viewed = {(at[:7], company) for _, company, at in VIEWS}
+    for counts in months:
+        label = f"{counts.month:%Y-%m}"
+        assert counts.total == (3 if label >= "2022-07" else 2), label
+        active = {company for month, company in viewed if month == label}
+        assert counts.active == len(active), label
+    assert len(months) == 60
