@@ -30,6 +30,7 @@ from bench.common import (
 )
 from domain.activity import PageViewInput, record_page_views
 from domain.apikeys import create_api_key
+from domain.attribution import reattribute_pending
 from domain.communities import create_community
 from domain.companies import save_company, set_customer_periods
 from domain.db import close_database, migrate_database, open_database
@@ -91,6 +92,7 @@ async def _setup(url: str):
     ]
     for start in range(0, len(links), 1000):
         await link_members(community.id, links[start : start + 1000])
+    await reattribute_pending(community.id)  # what the enrichment job does
     key = await create_api_key(community.id, Role.INTEGRATION)
     return community, key.secret
 
