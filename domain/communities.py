@@ -9,7 +9,7 @@ from domain.db import write_transaction
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.models import Community, ContributionKind, GroupKey
 from domain.periods import parse_zone
-from domain.rebuild import rebuild_rollups
+from domain.rebuild import ROLLUPS_VERSION, rebuild_rollups
 from domain.text import check_storable
 
 MAX_LURKER_THRESHOLD = 1_000_000
@@ -72,7 +72,10 @@ async def create_community(
     parse_zone(timezone)
     _check_threshold(lurker_threshold)
     return await Community.create(
-        name=name.strip(), timezone=timezone, lurker_threshold=lurker_threshold
+        name=name.strip(),
+        timezone=timezone,
+        lurker_threshold=lurker_threshold,
+        rollups_version=ROLLUPS_VERSION,  # nothing to rebuild yet
     )
 
 

@@ -65,9 +65,20 @@ async def open_database(database_url: str | None = None) -> None:
 
 
 async def migrate_database(database_url: str | None = None) -> None:
-    """Apply every committed migration that the database has not seen yet."""
-    await migrate(config=tortoise_config(database_url))
-    await Tortoise.close_connections()
+    """Apply every committed migration, then rebuild rollups of an older shape."""
+    try:
+        await migrate(config=tortoise_config(database_url))
+    finally:
+        await Tortoise.close_connections()
+
+    # Imported here: the rebuild needs this module's helpers.
+    from domain.rebuild import rebuild_stale_rollups
+
+    await open_database(database_url)
+    try:
+        await rebuild_stale_rollups()
+    finally:
+        await close_database()
 
 
 @asynccontextmanager

@@ -57,6 +57,9 @@ class Community(Model):
     group_key = fields.CharEnumField(GroupKey, max_length=16, default=GroupKey.CRM_ID)
     # Track event names mapped to contribution kinds, over the defaults.
     event_kinds: fields.JSONField[dict[str, str] | None] = fields.JSONField(null=True)
+    # The shape of the rollups this community's were built in; an older one
+    # is rebuilt from the raw activity after migrating.
+    rollups_version = fields.IntField(default=0, db_default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date
+import logging
+import time
 from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from domain.db import execute, fetch
+from domain.db import execute, fetch, write_transaction
 from domain.models import ContributionKind
-from domain.rollups import (
-    ContributionFact,
-    ViewFact,
-    apply_activity,
-    as_date,
-    as_datetime,
-    mark_company_months,
-)
+from domain.rollups import ContributionFact, ViewFact, apply_activity, as_datetime
 
 ROLLUP_TABLES = (
     "member_day_rollup",
@@ -29,6 +22,11 @@ ROLLUP_TABLES = (
     "community_day_rollup",
 )
 _CHUNK = 5_000
+# The shape of the rollups this code writes and reads. Raise it with any change
+# to what they hold; communities built in an older shape are then rebuilt.
+ROLLUPS_VERSION = 2
+
+log = logging.getLogger(__name__)
 
 
 async def rebuild_rollups(
@@ -73,27 +71,33 @@ async def rebuild_rollups(
         await apply_activity(conn, community_id, zone, contributions=items)
 
 
-async def rebuild_all_rollups(conn: BaseDBAsyncClient) -> None:
-    """Recompute the rollups of every community, each in its own time zone."""
-    for row in await fetch("SELECT id, timezone FROM community ORDER BY id", [], conn):
-        await rebuild_rollups(conn, row["id"], ZoneInfo(row["timezone"]))
+async def rebuild_stale_rollups() -> list[int]:
+    """Rebuild the rollups of every community built in an older shape.
 
-
-async def mark_all_company_months(conn: BaseDBAsyncClient) -> None:
-    """Set the month bits of every company-month with page views, everywhere."""
-    rows = await fetch(
-        "SELECT community_id, company_id, month FROM company_month_rollup"
-        " WHERE page_views > 0 ORDER BY community_id",
-        [],
-        conn,
+    Each community is rebuilt in a transaction of its own; returns their ids.
+    """
+    stale = await fetch(
+        "SELECT id, timezone FROM community WHERE rollups_version < ? ORDER BY id",
+        [ROLLUPS_VERSION],
     )
-    by_community: dict[int, list[tuple[int, date]]] = defaultdict(list)
-    for row in rows:
-        by_community[row["community_id"]].append(
-            (row["company_id"], as_date(row["month"]))
+    for row in stale:
+        started = time.perf_counter()
+        async with write_transaction() as conn:
+            await rebuild_rollups(conn, row["id"], ZoneInfo(row["timezone"]))
+            await execute(
+                "UPDATE community SET rollups_version = ? WHERE id = ?",
+                [ROLLUPS_VERSION, row["id"]],
+                conn,
+            )
+        log.info(
+            "rollups.rebuilt",
+            extra={
+                "community": row["id"],
+                "version": ROLLUPS_VERSION,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
         )
-    for community_id, pairs in by_community.items():
-        await mark_company_months(conn, community_id, pairs, [])
+    return [row["id"] for row in stale]
 
 
 async def _chunks(conn: BaseDBAsyncClient, table: str, columns: str, community_id: int):

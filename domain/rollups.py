@@ -358,10 +358,10 @@ async def _upsert_company_months(
             opened.append(key)
         elif after <= 0 < before:
             closed.append(key)
-    await mark_company_months(conn, community_id, opened, closed)
+    await _mark_company_months(conn, community_id, opened, closed)
 
 
-async def mark_company_months(
+async def _mark_company_months(
     conn: BaseDBAsyncClient,
     community_id: int,
     opened: list[tuple[int, date]],

@@ -1,24 +1,14 @@
 """Rollups shaped for ranges: day columns, day and month bits, one credit per member.
 
-The three rollup tables are derived data: they are dropped, created in their
-new shape, and rebuilt from the raw activity by the last operation.
+The three rollup tables are derived data: they are dropped and created in
+their new shape; ``migrate_database`` then rebuilds them from the raw activity
+(the communities' ``rollups_version`` is behind, see domain/rebuild.py).
 """
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise import fields
 from tortoise.indexes import Index
-
-
-async def rebuild_every_community(apps, schema_editor):
-    """The new tables start empty: recompute every community's rollups.
-
-    This runs the rebuild of the code that ships with this migration, which
-    also credits each member's history to the company it is linked to now.
-    """
-    from domain.rebuild import rebuild_all_rollups
-
-    await rebuild_all_rollups(schema_editor.client)
 
 
 class Migration(migrations.Migration):
@@ -154,5 +144,4 @@ class Migration(migrations.Migration):
             model_name='Member',
             index=Index(fields=['attributed_company_id']),
         ),
-        ops.RunPython(rebuild_every_community),
     ]

@@ -1,16 +1,12 @@
-"""Each company's months with page views as bits, for the monthly figures."""
+"""Each company's months with page views as bits, and the rollups' version.
+
+Communities start at version 0, so ``migrate_database`` rebuilds their rollups.
+"""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise import fields
 from tortoise.indexes import Index
-
-
-async def mark_viewed_months(apps, schema_editor):
-    """Set the bits of every company-month that has page views already."""
-    from domain.rebuild import mark_all_company_months
-
-    await mark_all_company_months(schema_editor.client)
 
 
 class Migration(migrations.Migration):
@@ -31,5 +27,9 @@ class Migration(migrations.Migration):
             options={'table': 'company_activity', 'app': 'engagement', 'unique_together': (('company_id', 'span'),), 'indexes': [Index(fields=['community_id', 'span'])], 'pk_attr': 'id', 'table_description': 'The months in which a company had attributed page views, as bits.'},
             bases=['Model'],
         ),
-        ops.RunPython(mark_viewed_months),
+        ops.AddField(
+            model_name='Community',
+            name='rollups_version',
+            field=fields.IntField(default=0, db_default=0),
+        ),
     ]
