@@ -18,6 +18,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from api import ingest
 from api.http import BodyLimit, EngagementGraphQL, GraphQLEndpoint, healthz, readiness
 from api.schema import build_schema
+from domain.answers import remember
 from domain.db import tortoise_config
 from domain.settings import Settings, load_settings
 from workers.clock import run_clock
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, clock: bool = False) -> Starlet
     """
     settings = settings or load_settings()
     in_process_clock = clock and not settings.redis_url
+    remember(settings.remember_answers)
     ide = not settings.is_production
     graphql = EngagementGraphQL(
         build_schema(production=settings.is_production),

@@ -151,6 +151,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     variables = first_screen_variables(read_meta(args.data or data_dir(args.views)))
     key_id, secret = await viewer_key(args.database_url)
     port = free_port()
+    if args.forget:
+        os.environ["ENGAGEMENT_REMEMBER_ANSWERS"] = "off"
     server = serve_api(args.database_url, port, args.server_workers)
     limits = httpx.Limits(max_connections=args.viewers)
     try:
@@ -169,6 +171,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "variables": variables,
         "server_workers": args.server_workers,
+        "remembered_answers": not args.forget,
         "one_viewer": single,
         "many_viewers": crowd,
         "targets": {"one_viewer_median_ms": 150, "many_viewers_p95_ms": 500},
@@ -185,6 +188,11 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--server-workers", type=int, default=2)
+    parser.add_argument(
+        "--forget",
+        action="store_true",
+        help="serve with ENGAGEMENT_REMEMBER_ANSWERS=off: every request computes",
+    )
     args = parser.parse_args()
     check_local(args.database_url)
 

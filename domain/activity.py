@@ -139,7 +139,7 @@ async def record_page_views(
     if (result.errors and not partial) or not valid:
         return result
 
-    async with write_transaction() as conn:
+    async with write_transaction(community.id) as conn:
         members = await resolve_members(
             conn,
             community.id,
@@ -208,7 +208,7 @@ async def record_contributions(
     if (result.errors and not partial) or not valid:
         return result
 
-    async with write_transaction() as conn:
+    async with write_transaction(community.id) as conn:
         members = await resolve_members(
             conn, community.id, (i.member_external_id for i in valid)
         )

@@ -71,7 +71,7 @@ async def revoke_api_key(community_id: int, key_id: int) -> ApiKey:
     """
     if not 0 < key_id <= MAX_KEY_ID:
         raise NotFound("id", "API key")
-    async with write_transaction() as conn:
+    async with write_transaction(community_id) as conn:
         admins = await _lock_live_admin_keys(conn, community_id)
         record = (
             await ApiKey.filter(id=key_id, community_id=community_id)

@@ -54,7 +54,7 @@ async def reattribute_members(
     moved = 0
     ordered = sorted(set(member_ids))
     for start in range(0, len(ordered), batch):
-        async with write_transaction() as conn:
+        async with write_transaction(community_id) as conn:
             moved += await reattribute(
                 conn, community_id, ordered[start : start + batch]
             )

@@ -104,7 +104,7 @@ async def update_community_settings(
         _check_threshold(lurker_threshold)
     custom = _check_event_kinds(event_names) if event_names is not None else None
 
-    async with write_transaction() as conn:
+    async with write_transaction(community.id) as conn:
         zone_changed = timezone is not None and timezone != community.timezone
         if timezone is not None:
             community.timezone = timezone

@@ -53,7 +53,7 @@ async def save_company(
         raise DomainError("name", "must not be empty")
     clean_domains = sorted({normalize_domain(d, "domains") for d in domains})
 
-    async with write_transaction() as conn:
+    async with write_transaction(community_id) as conn:
         company, _ = await Company.get_or_create(
             community_id=community_id,
             crm_source=source,
@@ -116,7 +116,7 @@ def _utc(instant: datetime | None) -> datetime | None:
 async def set_customer_periods(company: Company, periods: Sequence[Period]) -> None:
     """Replace the company's customer periods with ``periods``."""
     merged = check_periods(periods)
-    async with write_transaction() as conn:
+    async with write_transaction(company.community_id) as conn:
         # community_id first: the (community_id, company_id) index serves it.
         await (
             CustomerPeriod.filter(

@@ -97,7 +97,7 @@ async def import_companies_csv(
     companies = [groups[crm_id] for crm_id in sorted(groups)]
     for first in range(0, len(companies), BATCH_COMPANIES):
         batch = companies[first : first + BATCH_COMPANIES]
-        async with write_transaction():
+        async with write_transaction(community.id):
             for rows in batch:
                 await _import_company(community, rows, report)
         if progress is not None:
@@ -302,7 +302,7 @@ async def _import_company(
     """Write one company and its changes under one savepoint, and count it."""
     latest = _latest(rows)
     try:
-        async with write_transaction():
+        async with write_transaction(community.id):
             company, created, changed = await _save(community, latest, _domains(rows))
             update = await record_status_changes(company, [r.change for r in rows])
     except DomainError as error:

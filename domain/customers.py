@@ -16,6 +16,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from domain.answers import remembered
 from domain.communities import zone_of
 from domain.db import fetch
 from domain.errors import DomainError, ErrorCode
@@ -113,26 +114,13 @@ async def list_customers(
             else CustomerOrder.NAME
         )
     position = decode_cursor(after, order) if after else None
+    split_range(first, last)  # refuses a bad range before anything is read
+    needle = search.strip().casefold() if search and search.strip() else None
 
-    candidates = await _candidates(community, first, last, search)
-    views = await company_page_views(community, first, last)
-    rows = [
-        (company_id, name, views.get(company_id, 0) > 0)
-        for company_id, name in candidates
-    ]
-    if activity is not ActivityFilter.ALL:
-        wanted = activity is ActivityFilter.ACTIVE
-        rows = [row for row in rows if row[2] == wanted]
-
-    key_of = await _sort_keys(
-        community, first, last, order, views, [r[0] for r in rows]
-    )
-    ranked = sorted(
-        (
-            CustomerRow(cid, name, active, key_of(cid, name))
-            for cid, name, active in rows
-        ),
-        key=lambda row: row.sort_key,
+    ranked = await remembered(
+        community.id,
+        ("customers", first, last, activity, needle, order),
+        lambda: _ranked(community, first, last, activity, needle, order),
     )
     start = 0
     if position is not None:
@@ -146,8 +134,39 @@ async def list_customers(
     )
 
 
+async def _ranked(
+    community: Community,
+    first: date,
+    last: date,
+    activity: ActivityFilter,
+    needle: str | None,
+    order: CustomerOrder,
+) -> list[CustomerRow]:
+    """Every row of the list, in order."""
+    candidates = await _candidates(community, first, last, needle)
+    views = await company_page_views(community, first, last)
+    rows = [
+        (company_id, name, views.get(company_id, 0) > 0)
+        for company_id, name in candidates
+    ]
+    if activity is not ActivityFilter.ALL:
+        wanted = activity is ActivityFilter.ACTIVE
+        rows = [row for row in rows if row[2] == wanted]
+
+    key_of = await _sort_keys(
+        community, first, last, order, views, [r[0] for r in rows]
+    )
+    return sorted(
+        (
+            CustomerRow(cid, name, active, key_of(cid, name))
+            for cid, name, active in rows
+        ),
+        key=lambda row: row.sort_key,
+    )
+
+
 async def _candidates(
-    community: Community, first: date, last: date, search: str | None
+    community: Community, first: date, last: date, needle: str | None
 ) -> list[tuple[int, str]]:
     start, end = split_range(first, last).bounds(zone_of(community))
     sql = (
@@ -158,10 +177,9 @@ async def _candidates(
     )
     rows = await fetch(sql, [community.id, end, start])
     found = [(row["id"], row["name"]) for row in rows]
-    if search and search.strip():
+    if needle:
         # Matched here, not by SQL LIKE: SQLite's LOWER() folds ASCII only, and
         # every candidate is loaded for sorting anyway. Wildcards are literal.
-        needle = search.strip().casefold()
         found = [(cid, name) for cid, name in found if needle in name.casefold()]
     return found
 

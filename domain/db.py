@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from tortoise import Tortoise, connections
@@ -81,19 +82,36 @@ async def migrate_database(database_url: str | None = None) -> None:
         await close_database()
 
 
+_writing: ContextVar[bool] = ContextVar("writing", default=False)
+
+
 @asynccontextmanager
-async def write_transaction() -> AsyncIterator[BaseDBAsyncClient]:
-    """A transaction that will write, holding SQLite's write lock from the start.
+async def write_transaction(community_id: int) -> AsyncIterator[BaseDBAsyncClient]:
+    """A transaction that writes the community's data.
+
+    Once the outermost one commits, the community's ``data_version`` moves on,
+    so that answers computed from the data before it are not served again
+    (see domain/answers.py).
 
     SQLite begins a transaction as a reader; one that read before another
     process committed cannot become the writer and fails at once with
     "database is locked". Writing first takes the lock up front, waiting for
     it as long as the busy timeout allows. PostgreSQL needs nothing of this.
     """
-    async with in_transaction() as conn:
-        if not is_postgres(conn):
-            await conn.execute_query("UPDATE community SET id = id WHERE 0")
-        yield conn
+    outermost = not _writing.get()
+    token = _writing.set(True)
+    try:
+        async with in_transaction() as conn:
+            if not is_postgres(conn):
+                await conn.execute_query("UPDATE community SET id = id WHERE 0")
+            yield conn
+    finally:
+        _writing.reset(token)
+    if outermost:
+        await execute(
+            "UPDATE community SET data_version = data_version + 1 WHERE id = ?",
+            [community_id],
+        )
 
 
 async def close_database() -> None:

@@ -103,7 +103,7 @@ async def ingest(
     await _apply_groups(community, parsed.groups, report)
     await _apply_page_views(community, parsed.pages, report)
     await _apply_contributions(community, parsed.contributions, report)
-    async with write_transaction() as conn:
+    async with write_transaction(community.id) as conn:
         fresh = await _receipts(conn, community, [m for _, m in parsed.others])
     report.other_events += len(fresh)
     report.duplicates += len(parsed.others) - len(fresh)
@@ -237,7 +237,7 @@ async def _receipts(
 async def _apply_identifies(
     community: Community, items: list[tuple[int, dict[str, Any]]], report: IngestReport
 ) -> None:
-    async with write_transaction() as conn:
+    async with write_transaction(community.id) as conn:
         fresh = await _receipts(conn, community, [m for _, m in items])
         wanted = [m for _, m in items if m["messageId"] in fresh]
         ids = await resolve_members(
@@ -285,7 +285,7 @@ async def _apply_groups(
             accepted.append(message)
         except DomainError as error:
             report.refuse(index, error)
-    async with write_transaction() as conn:
+    async with write_transaction(community.id) as conn:
         fresh = await _receipts(conn, community, accepted)
         new_links = [
             link

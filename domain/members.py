@@ -114,7 +114,7 @@ async def link_members(
     cleaned = _check_links(links)
     await _check_companies(community_id, {c for _, c in cleaned if c is not None})
 
-    async with write_transaction() as conn:
+    async with write_transaction(community_id) as conn:
         ids = await resolve_members(conn, community_id, [e for e, _ in cleaned])
         members = (
             await Member.filter(id__in=list(ids.values()))

@@ -18,6 +18,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from domain.answers import remembered
 from domain.communities import zone_of
 from domain.db import connection, fetch
 from domain.models import DAY_VIEW_COLUMNS, Community
@@ -101,7 +102,16 @@ async def monthly_activity(
     month asked for; the counts are the bits each month has set.
     """
     validate_month_range(first, last)
-    months = months_between(first, last)
+    return await remembered(
+        community.id,
+        ("monthly", first, last),
+        lambda: _monthly_activity(community, months_between(first, last)),
+    )
+
+
+async def _monthly_activity(
+    community: Community, months: list[date]
+) -> list[MonthlyActivity]:
     customers = await _customer_months(community, months)
     viewed = await _viewed_months(community, months)
 
@@ -252,8 +262,20 @@ async def company_page_views(
     Whole months come from their totals and the edge days from the same rows'
     day columns: one row per company and month.
     """
-    conn = connection()
     parts = _parts(split_range(first, last))
+    if company_ids is None:
+        return await remembered(
+            community.id,
+            ("page_views", first, last),
+            lambda: _company_page_views(community, parts, None),
+        )
+    return await _company_page_views(community, parts, company_ids)
+
+
+async def _company_page_views(
+    community: Community, parts: _Parts, company_ids: Sequence[int] | None
+) -> dict[int, int]:
+    conn = connection()
     only, only_params = _companies_filter(company_ids, conn)
     terms = _month_terms(parts, "page_views", "({edge.view_columns})")
     rows = await fetch(
@@ -338,8 +360,16 @@ async def company_visitors(
     company_ids: Sequence[int] | None = None,
 ) -> dict[int, int]:
     """Distinct attributed members with a page view in the range, per company."""
-    rows = await _visitor_counts(community, first, last, company_ids, per_company=True)
-    return {row["company_id"]: int(row["visitors"]) for row in rows}
+
+    async def count() -> dict[int, int]:
+        rows = await _visitor_counts(
+            community, first, last, company_ids, per_company=True
+        )
+        return {row["company_id"]: int(row["visitors"]) for row in rows}
+
+    if company_ids is None:
+        return await remembered(community.id, ("visitors", first, last), count)
+    return await count()
 
 
 async def _unique_visitors(community: Community, first: date, last: date) -> int:
@@ -445,6 +475,17 @@ async def engagement_summary(
     community: Community, first: date, last: date
 ) -> EngagementSummary:
     """The customer counts, rate and traffic of a range of local dates."""
+    split_range(first, last)  # refuses a bad range before anything is read
+    return await remembered(
+        community.id,
+        ("summary", first, last),
+        lambda: _engagement_summary(community, first, last),
+    )
+
+
+async def _engagement_summary(
+    community: Community, first: date, last: date
+) -> EngagementSummary:
     customers = await customer_ids(community, first, last)
     views = await company_page_views(community, first, last)
     active = sum(1 for company_id in customers if views.get(company_id, 0) > 0)
@@ -472,6 +513,17 @@ async def customer_engagement(
     community: Community, first: date, last: date, company_ids: Sequence[int]
 ) -> dict[int, CustomerEngagement]:
     """Unique visitors, page views, contributions and lurker flag per company."""
+    ids = tuple(company_ids)
+    return await remembered(
+        community.id,
+        ("engagement", first, last, community.lurker_threshold, ids),
+        lambda: _customer_engagement(community, first, last, ids),
+    )
+
+
+async def _customer_engagement(
+    community: Community, first: date, last: date, company_ids: Sequence[int]
+) -> dict[int, CustomerEngagement]:
     traffic = await company_traffic(community, first, last, company_ids)
     visitors = await company_visitors(community, first, last, company_ids)
     result = {}

@@ -60,6 +60,9 @@ class Community(Model):
     # The shape of the rollups this community's were built in; an older one
     # is rebuilt from the raw activity after migrating.
     rollups_version = fields.IntField(default=0, db_default=0)
+    # Moves on after every committed write of the community's data: answers
+    # remembered for an older version are not served again.
+    data_version = fields.BigIntField(default=0, db_default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -82,7 +82,7 @@ async def rebuild_stale_rollups() -> list[int]:
     )
     for row in stale:
         started = time.perf_counter()
-        async with write_transaction() as conn:
+        async with write_transaction(row["id"]) as conn:
             await rebuild_rollups(conn, row["id"], ZoneInfo(row["timezone"]))
             await execute(
                 "UPDATE community SET rollups_version = ? WHERE id = ?",

@@ -19,6 +19,7 @@ class Settings:
     database_url: str
     redis_url: str | None
     environment: str
+    remember_answers: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -31,6 +32,7 @@ def load_settings() -> Settings:
         database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         redis_url=os.environ.get("REDIS_URL") or None,
         environment=os.environ.get("ENGAGEMENT_ENV", "development"),
+        remember_answers=os.environ.get("ENGAGEMENT_REMEMBER_ANSWERS", "on") != "off",
     )
 
 

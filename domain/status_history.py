@@ -101,7 +101,7 @@ async def record_status_changes(
     if not incoming:
         return StatusUpdate(stored=0, periods_changed=False)
 
-    async with write_transaction() as conn:
+    async with write_transaction(company.community_id) as conn:
         # Writers of one company's history take turns (a no-op on SQLite, which
         # has a single writer anyway); NO KEY leaves foreign keys to it alone.
         await Company.select_for_update(no_key=True).using_db(conn).get(id=company.id)

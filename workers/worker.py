@@ -94,6 +94,8 @@ class WorkerSettings:
     job_serializer = serialize
     job_deserializer = deserialize
     max_jobs = 10
+    # A link's enrichment is waited for by a person: pick jobs up quickly.
+    poll_delay = 0.1
     # A killed worker's job is picked up again once this (plus ten seconds)
     # has passed; the job then resumes from what its last run committed.
     job_timeout = JOB_TIMEOUT

@@ -193,7 +193,7 @@ async def _commit(read: ObjectRead, records: list[dict[str, Any]]) -> None:
     last = _last_of(read, records)
     # Only a later stamp moves it: re-reading the overlap must write nothing.
     advanced = read.stored is None or last.modstamp > read.stored.modstamp
-    async with write_transaction() as conn:
+    async with write_transaction(read.community_id) as conn:
         await read.apply(conn, records)
         if advanced:
             await store_watermark(

@@ -88,7 +88,7 @@ async def mark_reconciled(community_id: int, at: datetime | None = None) -> None
 
 
 async def _purge(row: SalesforceAccount, now: datetime) -> None:
-    async with write_transaction() as conn:
+    async with write_transaction(row.community_id) as conn:
         company_id = row.company_id  # type: ignore[attr-defined]
         company = await Company.filter(id=company_id).using_db(conn).get()
         await record_status_changes(company, [StatusChange(now, PURGED, False)])

@@ -113,7 +113,9 @@ async def test_a_page_of_customers_costs_a_constant_number_of_statements(
     many = await _statements(viewer, caplog)
 
     assert many == few
-    assert many <= 16
+    # Four of them read the community's data version before an answer is
+    # computed (domain/answers.py).
+    assert many <= 20
 
 
 async def test_customer_by_id_of_another_community_is_null(viewer, db):
