@@ -17,7 +17,7 @@ from tortoise.exceptions import DBConnectionError, OperationalError
 from domain.errors import RetryLater
 from domain.jobs import fail_job, finish_job, start_job
 from domain.models import Job
-from workers.progress import current_job
+from workers.progress import current_job, end_try, start_try
 from workers.tasks import TASKS
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,8 @@ def try_budget(job_timeout: float) -> float:
     """How long one try may run, kept short of the queue's own timeout.
 
     The queue kills a try that overruns without telling the job row; ending
-    the try first lets the row say so, and the next try resumes from what
-    this one committed.
+    the try first, at a progress report, lets the row say so, and the next
+    try resumes from what this one committed.
     """
     return max(1.0, job_timeout - min(30.0, job_timeout / 10))
 
@@ -66,7 +66,8 @@ async def run_job(
 ) -> float | None:
     """Run a job once; return seconds until a retry, or None when it has ended.
 
-    ``budget`` bounds the seconds this try may take; None means no bound.
+    ``budget`` is the seconds after which the task stops at its next progress
+    report, to resume in the next try; None means no bound.
     """
     try:
         job = await start_job(job_id)
@@ -80,16 +81,12 @@ async def run_job(
     log.info("job.start", extra=current.context)
     started = time.perf_counter()
     token = current_job.set(job.id)
-    deadline = asyncio.timeout(budget)
+    timing = start_try(budget)
     try:
-        async with deadline:
-            result = await TASKS[job.kind](**job.arguments)
+        result = await TASKS[job.kind](**job.arguments)
     except RetryLater as later:
         return await _retry(current, later.reason, later.delay)
     except TRANSIENT as error:
-        if deadline.expired():
-            reason = f"paused after {budget:g} s; resumes from what it committed"
-            return await _retry(current, reason, 0.0)
         return await _retry(current, _describe(error), backoff(attempt))
     except Exception as error:
         log.exception("job.failed", extra=current.context)
@@ -97,6 +94,7 @@ async def run_job(
         return None
     finally:
         current_job.reset(token)
+        end_try(timing)
 
     await finish_job(job.id, result)
     duration = round((time.perf_counter() - started) * 1000, 1)
