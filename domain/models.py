@@ -368,7 +368,7 @@ class MemberActivity(Model):
     class Meta:
         table = "member_activity"
         unique_together = (("member_id", "span"),)
-        indexes = (("community_id", "span", "company_id"),)
+        indexes = (("community_id", "span", "company_id", "months"),)
 
 
 class CommunityDayRollup(Model):

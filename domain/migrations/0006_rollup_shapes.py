@@ -132,7 +132,7 @@ class Migration(migrations.Migration):
                 ('months', fields.BigIntField(default=0)),
                 ('company_id', fields.BigIntField(null=True)),
             ],
-            options={'table': 'member_activity', 'app': 'engagement', 'unique_together': (('member_id', 'span'),), 'indexes': [Index(fields=['community_id', 'span', 'company_id'])], 'pk_attr': 'id', 'table_description': 'The months in which a member viewed a page, as bits, for distinct counts.'},
+            options={'table': 'member_activity', 'app': 'engagement', 'unique_together': (('member_id', 'span'),), 'indexes': [Index(fields=['community_id', 'span', 'company_id', 'months'])], 'pk_attr': 'id', 'table_description': 'The months in which a member viewed a page, as bits, for distinct counts.'},
             bases=['Model'],
         ),
         ops.AddField(
